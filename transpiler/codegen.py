@@ -1,0 +1,475 @@
+"""Lowering of a checked JavaScript expression AST to Python source, one ``visit_<Node>`` each.
+
+Every visit returns a ``Code``: the Python source of the sub-expression, the JavaScript type
+it is known to have (or ANY), and its value when it is a compile-time constant. Types drive
+specialisation: ``a + b`` on two numbers is Python's ``+``; on unknown types it is
+``_add(a, b)``, the full ECMAScript algorithm. When every operand of a node is a constant, the
+node is folded: its code is evaluated once, here, and replaced by a literal.
+
+Anything outside the python subset raises ``Unsupported`` naming the construct; the caller
+then hands the expression to QuickJS.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from esprima.nodes import Node
+
+from transpiler.helpers import HELPERS
+from transpiler.jslib import arrays, builtins, jmath, strings
+from transpiler.jslib.members import METHOD_NAMES, NUMBER_METHODS
+from transpiler.jslib.values import UNDEFINED, is_array_index, to_utf16
+
+# JavaScript types codegen can prove; ASTR is a string known to be ASCII (no export needed)
+NUM, STR, ASTR, BOOL, NULL, UNDEF, ARR, OBJ, FUNC, ANY = (
+    "number", "string", "ascii-string", "boolean", "null", "undefined", "array", "object",
+    "function", "any")
+STRINGS = (STR, ASTR)
+PRIMITIVES = (NUM, STR, ASTR, BOOL, NULL, UNDEF)
+_NO_CONST = object()
+
+_STRING_RESULTS = {
+    "string": {"charAt", "slice", "substring", "substr", "toUpperCase", "toLowerCase", "trim",
+               "trimStart", "trimEnd", "padStart", "padEnd", "repeat", "concat", "replace",
+               "replaceAll", "toString", "valueOf", "normalize"},
+    "number": {"charCodeAt", "indexOf", "lastIndexOf"},
+    "boolean": {"includes", "startsWith", "endsWith"},
+}
+
+
+class Unsupported(Exception):
+    """The expression uses a construct the python engine does not lower."""
+
+    def __init__(self, construct: str, node: Node | None = None) -> None:
+        where = f" at offset {node.range[0]}" if node is not None and getattr(node, "range", None) else ""
+        super().__init__(f"{construct}{where}")
+        self.construct = construct
+
+
+@dataclass(frozen=True)
+class Code:
+    src: str
+    type: str = ANY
+    const: Any = _NO_CONST
+    simple: bool = False  # a name or literal: can be repeated without evaluating twice
+
+    @property
+    def is_const(self) -> bool:
+        return self.const is not _NO_CONST
+
+
+def literal(value: Any) -> Code:
+    """The Code of a constant primitive JavaScript value."""
+    cls = value.__class__
+    if cls is float:
+        if value != value:
+            src = "_NAN"
+        elif value in (math.inf, -math.inf):
+            src = "_INF" if value > 0 else "(-_INF)"
+        else:
+            src = repr(value) if math.copysign(1.0, value) > 0 else f"({value!r})"
+        return Code(src, NUM, value, True)
+    if cls is str:
+        return Code(repr(value), ASTR if value.isascii() else STR, value, True)
+    if cls is bool:
+        return Code(repr(value), BOOL, value, True)
+    if value is None:
+        return Code("None", NULL, None, True)
+    if value is UNDEFINED:
+        return Code("_UNDEF", UNDEF, UNDEFINED, True)
+    raise TypeError(f"not a primitive constant: {value!r}")
+
+
+def python_name(js_name: str, index: int) -> str:
+    """A readable Python parameter name for a JavaScript variable (``press`` stays ``press``)."""
+    if js_name.isascii() and js_name.isidentifier() and not keyword.iskeyword(js_name) \
+            and not js_name.startswith("_") and js_name not in HELPERS:
+        return js_name
+    return f"_v{index}"
+
+
+def _merge(a: str, b: str) -> str:
+    if a == b:
+        return a
+    if a in STRINGS and b in STRINGS:
+        return STR
+    return ANY
+
+
+class CodeGenerator:
+    """Lowers one expression under one assumption about the variables' types."""
+
+    def __init__(self, names: dict[str, str], types: dict[str, str]) -> None:
+        self.names = names      # JavaScript variable -> Python parameter name
+        self.types = types      # JavaScript variable -> type assumed in this body
+        self._temps = 0
+
+    # --- infrastructure --------------------------------------------------------------------
+    def visit(self, node: Node) -> Code:
+        method = getattr(self, "visit_" + node.type, None)
+        if method is None:
+            raise Unsupported(_DESCRIPTIONS.get(node.type, node.type), node)
+        return method(node)
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def bind(self, code: Code) -> tuple[str, str]:
+        """(code that evaluates and names the value, the name to reuse it by)."""
+        if code.simple:
+            return code.src, code.src
+        name = self.temp()
+        return f"({name} := {code.src})", name
+
+    def make(self, src: str, typ: str, parts: list[Code], foldable: bool = True) -> Code:
+        """A node's Code; folded to a literal when every part is a constant."""
+        if foldable and all(p.is_const for p in parts):
+            try:
+                value = eval(src, HELPERS, {})  # noqa: S307 - our own generated code
+            except Exception:  # noqa: BLE001 - it throws at run time as JavaScript would
+                return Code(src, typ)
+            if value.__class__ in (float, str, bool) or value is None or value is UNDEFINED:
+                return literal(value)
+        return Code(src, typ)
+
+    def as_number(self, code: Code) -> str:
+        return code.src if code.type == NUM else f"_num({code.src})"
+
+    def as_string(self, code: Code) -> str:
+        if code.type in STRINGS:
+            return code.src
+        if code.type == NUM:
+            return f"_n2s({code.src})"
+        return f"_str({code.src})"
+
+    def truth(self, code: Code) -> str:
+        """A Python expression that is True exactly when ToBoolean(code) is."""
+        t = code.type
+        if t == BOOL:
+            return code.src
+        if t in STRINGS:
+            return f"({code.src} != '')"
+        if t == NUM:
+            first, name = self.bind(code)
+            return f"({first} == {name} and {name} != 0.0)"
+        if t in (NULL, UNDEF) and code.simple:
+            return "False"
+        if t in (ARR, OBJ, FUNC):
+            return f"({code.src}, True)[1]"
+        return f"_bool({code.src})"
+
+    # --- literals and names ----------------------------------------------------------------
+    def visit_Literal(self, node: Node) -> Code:
+        if getattr(node, "regex", None) is not None:
+            raise Unsupported("regular expression literal", node)
+        value = node.value
+        if value is None or isinstance(value, (bool, str)):
+            return literal(to_utf16(value) if isinstance(value, str) else value)
+        raw = node.raw.replace("_", "")
+        lower = raw.lower()
+        if lower.startswith(("0x", "0o", "0b")):
+            return literal(float(int(raw[2:], {"x": 16, "o": 8, "b": 2}[lower[1]])))
+        return literal(float(raw))
+
+    def visit_Identifier(self, node: Node) -> Code:
+        name = node.name
+        if name in self.names:
+            return Code(self.names[name], self.types[name], simple=True)
+        if name in builtins.GLOBAL_CONSTANTS:
+            return literal(builtins.GLOBAL_CONSTANTS[name])
+        if name in builtins.GLOBAL_FUNCTIONS:
+            return Code(f"_fv_{name}", FUNC, simple=True)
+        raise Unsupported(f"global '{name}' used as a value", node)
+
+    def visit_TemplateLiteral(self, node: Node) -> Code:
+        parts: list[Code] = []
+        pieces: list[str] = []
+        ascii_only = True
+        for i, quasi in enumerate(node.quasis):
+            text = to_utf16(quasi.value.cooked)
+            ascii_only = ascii_only and text.isascii()
+            if text:
+                pieces.append(repr(text))
+            if i < len(node.expressions):
+                code = self.visit(node.expressions[i])
+                parts.append(code)
+                pieces.append(self.as_string(code))
+                ascii_only = ascii_only and code.type in (ASTR, NUM, BOOL, NULL, UNDEF)
+        src = "(" + " + ".join(pieces) + ")" if pieces else "''"
+        return self.make(src, ASTR if ascii_only else STR, parts)
+
+    def visit_ArrayExpression(self, node: Node) -> Code:
+        items = []
+        for el in node.elements:
+            if el is None:
+                raise Unsupported("array hole", node)
+            items.append(self.visit(el).src)
+        return Code("[" + ", ".join(items) + "]", ARR)
+
+    def visit_ObjectExpression(self, node: Node) -> Code:
+        entries = []
+        index_keys = False
+        for prop in node.properties:
+            if prop.type != "Property" or prop.computed or prop.kind != "init" or prop.method:
+                raise Unsupported("computed, method or accessor property", prop)
+            key = prop.key
+            if key.type == "Identifier":
+                name = key.name
+            elif isinstance(key.value, str):
+                name = to_utf16(key.value)
+            else:  # a numeric key names the property by its canonical string
+                name = HELPERS["_n2s"](self.visit_Literal(key).const)
+            index_keys = index_keys or is_array_index(name)
+            entries.append(f"{name!r}: {self.visit(prop.value).src}")
+        src = "{" + ", ".join(entries) + "}"
+        return Code(f"_obj({src})" if index_keys else src, OBJ)
+
+    def visit_SequenceExpression(self, node: Node) -> Code:
+        codes = [self.visit(e) for e in node.expressions]
+        return self.make("(" + ", ".join(c.src for c in codes) + ")[-1]", codes[-1].type, codes)
+
+    # --- operators -------------------------------------------------------------------------
+    def visit_UnaryExpression(self, node: Node) -> Code:
+        op = node.operator
+        arg = self.visit(node.argument)
+        if op == "-":
+            src = f"(-{arg.src})" if arg.type == NUM else f"_neg({arg.src})"
+            return self.make(src, NUM, [arg])
+        if op == "+":
+            return self.make(self.as_number(arg), NUM, [arg])
+        if op == "!":
+            return self.make(f"(not {self.truth(arg)})", BOOL, [arg])
+        if op == "~":
+            return self.make(f"_bnot({arg.src})", NUM, [arg])
+        if op == "typeof":
+            if arg.type in (NUM, STR, ASTR, BOOL, UNDEF, FUNC) and arg.simple:
+                name = "string" if arg.type in STRINGS else arg.type
+                return literal(name)
+            if arg.type in (NULL, ARR, OBJ) and arg.simple:
+                return literal("object")
+            return self.make(f"_typeof({arg.src})", ASTR, [arg])
+        if op == "void":
+            return literal(UNDEFINED) if arg.simple else Code(f"({arg.src}, _UNDEF)[1]", UNDEF)
+        raise Unsupported(f"unary operator '{op}'", node)
+
+    def visit_BinaryExpression(self, node: Node) -> Code:
+        op = node.operator
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        lt, rt = left.type, right.type
+        parts = [left, right]
+        both_num = lt == NUM and rt == NUM
+        if op == "+":
+            return self._plus(left, right)
+        if op in ("-", "*"):
+            return self.make(f"({self.as_number(left)} {op} {self.as_number(right)})", NUM, parts)
+        if op == "/":
+            if both_num and right.is_const and right.const != 0.0 and right.const == right.const:
+                return self.make(f"({left.src} / {right.src})", NUM, parts)
+            return self.make(f"_div({left.src}, {right.src})", NUM, parts)
+        if op == "%":
+            return self.make(f"_mod({left.src}, {right.src})", NUM, parts)
+        if op == "**":
+            if both_num:
+                return self.make(f"_Math_pow({left.src}, {right.src})", NUM, parts)
+            return self.make(f"_pow({left.src}, {right.src})", NUM, parts)
+        if op in ("<", ">", "<=", ">="):
+            if both_num or (lt in STRINGS and rt in STRINGS):
+                return self.make(f"({left.src} {op} {right.src})", BOOL, parts)
+            helper = {"<": "_lt", ">": "_gt", "<=": "_le", ">=": "_ge"}[op]
+            return self.make(f"{helper}({left.src}, {right.src})", BOOL, parts)
+        if op in ("==", "!=", "===", "!=="):
+            same_kind = both_num or (lt in STRINGS and rt in STRINGS) or (lt == BOOL and rt == BOOL)
+            if same_kind:
+                py_op = "==" if op in ("==", "===") else "!="
+                return self.make(f"({left.src} {py_op} {right.src})", BOOL, parts)
+            helper = "_leq" if op in ("==", "!=") else "_seq"
+            src = f"{helper}({left.src}, {right.src})"
+            return self.make(src if op in ("==", "===") else f"(not {src})", BOOL, parts)
+        helper = {"&": "_band", "|": "_bor", "^": "_bxor", "<<": "_shl", ">>": "_shr",
+                  ">>>": "_ushr"}.get(op)
+        if helper is not None:
+            return self.make(f"{helper}({left.src}, {right.src})", NUM, parts)
+        raise Unsupported(f"operator '{op}'", node)
+
+    def _plus(self, left: Code, right: Code) -> Code:
+        """``+``: numeric add, string concatenation, or the general algorithm."""
+        lt, rt = left.type, right.type
+        parts = [left, right]
+        if lt == NUM and rt == NUM:
+            return self.make(f"({left.src} + {right.src})", NUM, parts)
+        if lt in STRINGS or rt in STRINGS:
+            other = right if lt in STRINGS else left
+            if other.type in PRIMITIVES or other.type in STRINGS:
+                ascii_only = lt != STR and rt != STR
+                src = f"({self.as_string(left)} + {self.as_string(right)})"
+                return self.make(src, ASTR if ascii_only else STR, parts)
+            return self.make(f"_check_len({self.as_string(left)} + {self.as_string(right)})", STR, parts)
+        return self.make(f"_add({left.src}, {right.src})", ANY, parts)
+
+    def visit_LogicalExpression(self, node: Node) -> Code:
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        typ = _merge(left.type, right.type)
+        if node.operator not in ("&&", "||"):
+            raise Unsupported(f"operator '{node.operator}'", node)
+        if left.type == BOOL:
+            py_op = "and" if node.operator == "&&" else "or"
+            return self.make(f"({left.src} {py_op} {right.src})", typ, [left, right])
+        first, name = self.bind(left)
+        test = self.truth(Code(first, left.type, simple=first == name))
+        if node.operator == "&&":
+            src = f"({right.src} if {test} else {name})"
+        else:
+            src = f"({name} if {test} else {right.src})"
+        return self.make(src, typ, [left, right])
+
+    def visit_ConditionalExpression(self, node: Node) -> Code:
+        test = self.visit(node.test)
+        yes = self.visit(node.consequent)
+        no = self.visit(node.alternate)
+        if test.is_const:
+            return yes if builtins.js_boolean(test.const) else no
+        return Code(f"({yes.src} if {self.truth(test)} else {no.src})", _merge(yes.type, no.type))
+
+    # --- members and calls -----------------------------------------------------------------
+    def _namespace(self, node: Node) -> str | None:
+        """'Math' for ``Math.x`` (a global namespace the python engine knows), else None."""
+        obj = node.object
+        if obj.type == "Identifier" and obj.name not in self.names and not node.computed:
+            if obj.name in builtins.NAMESPACE_FUNCTIONS:
+                return obj.name
+            if obj.name in builtins.GLOBAL_FUNCTIONS or obj.name in _QUICKJS_GLOBALS:
+                raise Unsupported(f"'{obj.name}.{node.property.name}'", node)
+        return None
+
+    def visit_MemberExpression(self, node: Node) -> Code:
+        ns = self._namespace(node)
+        if ns is not None:
+            name = node.property.name
+            constants = builtins.NAMESPACE_CONSTANTS.get(ns, {})
+            if name in constants:
+                return literal(constants[name])
+            if name in builtins.NAMESPACE_FUNCTIONS[ns]:
+                return Code(f"_fv_{ns}_{name}", FUNC, simple=True)
+            raise Unsupported(f"'{ns}.{name}'", node)
+        obj = self.visit(node.object)
+        if not node.computed:
+            name = node.property.name
+            if name == "length":
+                if obj.type in STRINGS or obj.type == ARR:
+                    return self.make(f"float(len({obj.src}))", NUM, [obj])
+                return self.make(f"_len({obj.src})", ANY, [obj])
+            return self.make(f"_get({obj.src}, {name!r})", ANY, [obj])
+        key = self.visit(node.property)
+        return self.make(f"_get({obj.src}, {key.src})", ANY, [obj, key])
+
+    def visit_CallExpression(self, node: Node) -> Code:
+        callee = node.callee
+        if callee.type == "Identifier" and callee.name not in self.names \
+                and callee.name in builtins.GLOBAL_FUNCTIONS:
+            return self._global_call(callee.name, [self.visit(a) for a in node.arguments], node)
+        if callee.type == "MemberExpression":
+            ns = self._namespace(callee)
+            if ns is not None:
+                return self._namespace_call(ns, callee.property.name, node)
+            return self._method_call(callee, node)
+        fn = self.visit(callee)
+        args = [self.visit(a) for a in node.arguments]
+        return Code(f"_callv({', '.join([fn.src] + [a.src for a in args])})", ANY)
+
+    def _args(self, node: Node) -> list[Code]:
+        for a in node.arguments:
+            if a.type == "SpreadElement":
+                raise Unsupported("spread argument", a)
+        return [self.visit(a) for a in node.arguments]
+
+    def _global_call(self, name: str, args: list[Code], node: Node) -> Code:
+        if name == "Number" and args and args[0].type == NUM and len(args) == 1:
+            return args[0]
+        if name == "String" and len(args) == 1 and args[0].type in (NUM, *STRINGS):
+            return self.make(self.as_string(args[0]), args[0].type if args[0].type in STRINGS else ASTR, args)
+        typ = {"Number": NUM, "String": STR, "Boolean": BOOL, "parseInt": NUM, "parseFloat": NUM,
+               "isNaN": BOOL, "isFinite": BOOL}[name]
+        return self.make(f"_g_{name}({', '.join(a.src for a in args)})", typ, args)
+
+    def _namespace_call(self, ns: str, name: str, node: Node) -> Code:
+        table = builtins.NAMESPACE_FUNCTIONS[ns]
+        if name not in table:
+            if name in builtins.NAMESPACE_CONSTANTS.get(ns, {}):  # Math.PI(): not a function
+                value = literal(builtins.NAMESPACE_CONSTANTS[ns][name])
+                return Code(f"_callv({', '.join([value.src] + [a.src for a in self._args(node)])})", ANY)
+            raise Unsupported(f"'{ns}.{name}()'", node)
+        args = self._args(node)
+        pure = (ns, name) not in builtins.IMPURE_CALLS
+        if ns == "Math":
+            return self._math_call(name, args, pure)
+        typ = {"Date": NUM, "String": STR}.get(ns, ANY)
+        if ns == "Number":
+            typ = NUM if name.startswith("parse") else BOOL
+        return self.make(f"_{ns}_{name}({', '.join(a.src for a in args)})", typ, args, foldable=pure)
+
+    def _math_call(self, name: str, args: list[Code], pure: bool) -> Code:
+        arity = jmath.ARITY[name]
+        used = args if arity is None else args[:arity]
+        extra = [] if arity is None else args[arity:]
+        nums = [self.as_number(a) for a in used]
+        if arity is not None:
+            nums += ["_NAN"] * (arity - len(nums))
+        if name == "sqrt":
+            first, var = self.bind(Code(nums[0], NUM, simple=used[0].simple and used[0].type == NUM))
+            src = f"(_msqrt({var}) if {first} >= 0.0 else _NAN)"
+        elif name == "abs":
+            src = f"abs({nums[0]})"
+        else:
+            src = f"_Math_{name}({', '.join(nums)})"
+        if extra:
+            src = f"_first({src}, {', '.join(a.src for a in extra)})"
+        return self.make(src, NUM, args, foldable=pure)
+
+    def _method_call(self, callee: Node, node: Node) -> Code:
+        if callee.computed:
+            key = self.visit(callee.property)
+            if not (key.is_const and isinstance(key.const, str)):
+                obj = self.visit(callee.object)
+                args = self._args(node)
+                return Code(f"_call({', '.join([obj.src, key.src] + [a.src for a in args])})", ANY)
+            name = key.const
+        else:
+            name = callee.property.name
+        if name not in METHOD_NAMES:
+            raise Unsupported(f"method '.{name}()'", node)
+        obj = self.visit(callee.object)
+        args = self._args(node)
+        arg_src = "".join(", " + a.src for a in args)
+        typ = ANY
+        if obj.type in STRINGS and name in strings.STRING_METHODS:
+            src = f"_s_{name}({obj.src}{arg_src})"
+            for result_type, names in _STRING_RESULTS.items():
+                if name in names:
+                    typ = {"string": STR, "number": NUM, "boolean": BOOL}[result_type]
+        elif obj.type == NUM and name in NUMBER_METHODS:
+            src = f"_n_{name}({obj.src}{arg_src})"
+            typ = NUM if name == "valueOf" else ASTR
+        elif obj.type == ARR and name in arrays.ARRAY_METHODS:
+            src = f"_a_{name}({obj.src}{arg_src})"
+        else:
+            src = f"_call({obj.src}, {name!r}{arg_src})"
+        return self.make(src, typ, [obj, *args])
+
+
+# globals that exist in QuickJS but not in the python subset: their members go to QuickJS
+_QUICKJS_GLOBALS = frozenset({"Object", "Array", "Set", "Map", "RegExp", "Symbol", "BigInt",
+                              "Intl", "Promise", "WeakMap", "WeakSet", "Error"})
+
+_DESCRIPTIONS = {
+    "ArrowFunctionExpression": "arrow function", "FunctionExpression": "function expression",
+    "NewExpression": "'new'", "TaggedTemplateExpression": "tagged template",
+    "SpreadElement": "spread", "AssignmentExpression": "assignment",
+    "AwaitExpression": "'await'", "YieldExpression": "'yield'", "ClassExpression": "class",
+}

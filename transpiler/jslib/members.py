@@ -1,0 +1,157 @@
+"""Property access and method calls on JavaScript values (strings, arrays, objects, numbers).
+
+Generated code calls ``get_member``/``call_method`` when the receiver's type is not known at
+compile time; with a known receiver type it binds the method implementation directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transpiler.errors import range_error, type_error
+from transpiler.jslib import numbers
+from transpiler.jslib.arrays import ARRAY_METHODS
+from transpiler.jslib.coerce import to_integer_or_infinity, to_property_key, to_string
+from transpiler.jslib.strings import STRING_METHODS
+from transpiler.jslib.values import UNDEFINED, JSFunction, is_array_index
+from transpiler.policy import BLOCKED_PROPERTIES
+
+
+def number_to_fixed(this: float, digits: Any = UNDEFINED) -> str:
+    return numbers.to_fixed(this, to_integer_or_infinity(digits))
+
+
+def number_to_precision(this: float, precision: Any = UNDEFINED) -> str:
+    if precision is UNDEFINED:
+        return numbers.number_to_string(this)
+    return numbers.to_precision(this, to_integer_or_infinity(precision))
+
+
+def number_to_exponential(this: float, digits: Any = UNDEFINED) -> str:
+    d = None if digits is UNDEFINED else to_integer_or_infinity(digits)
+    return numbers.to_exponential(this, d)
+
+
+def number_to_string(this: float, radix: Any = UNDEFINED) -> str:
+    if radix is UNDEFINED:
+        return numbers.number_to_string(this)
+    r = to_integer_or_infinity(radix)
+    if not 2.0 <= r <= 36.0:
+        raise range_error("toString() radix argument must be between 2 and 36")
+    if r == 10.0:
+        return numbers.number_to_string(this)
+    return numbers.number_to_string_radix(this, int(r))
+
+
+def _value_of(this: Any, *_: Any) -> Any:
+    return this
+
+
+NUMBER_METHODS: dict[str, Any] = {
+    "toFixed": number_to_fixed, "toPrecision": number_to_precision,
+    "toExponential": number_to_exponential, "toString": number_to_string,
+    "valueOf": _value_of,
+}
+
+BOOLEAN_METHODS: dict[str, Any] = {
+    "toString": lambda this, *_: "true" if this else "false",
+    "valueOf": _value_of,
+}
+
+
+def _has_own_property(this: dict, key: Any = UNDEFINED) -> bool:
+    return to_property_key(key) in this
+
+
+OBJECT_METHODS: dict[str, Any] = {
+    "toString": lambda this, *_: "[object Object]",
+    "valueOf": _value_of,
+    "hasOwnProperty": _has_own_property,
+}
+
+_METHODS_BY_TYPE: dict[type, dict[str, Any]] = {
+    str: STRING_METHODS, list: ARRAY_METHODS, float: NUMBER_METHODS, bool: BOOLEAN_METHODS,
+    dict: OBJECT_METHODS,
+}
+
+# every method name the python engine can call on some receiver type
+METHOD_NAMES: frozenset[str] = frozenset().union(*(m.keys() for m in _METHODS_BY_TYPE.values()))
+
+
+def _nullish_read(obj: Any, key: Any) -> Exception:
+    return type_error(f"cannot read property '{to_string(key)}' of {to_string(obj)}")
+
+
+def _index(key: Any) -> int | None:
+    """The array index a property key denotes, or None."""
+    if key.__class__ is float:
+        if key >= 0.0 and key.is_integer() and key < 4294967295.0:
+            return int(key)
+        return None
+    if key.__class__ is str and is_array_index(key):
+        return int(key)
+    return None
+
+
+def get_member(obj: Any, key: Any) -> Any:
+    """``obj[key]`` (and ``obj.key``) for the value kinds of the python engine."""
+    cls = obj.__class__
+    if cls is dict:
+        k = key if key.__class__ is str else to_property_key(key)
+        v = obj.get(k, UNDEFINED)
+        if v is UNDEFINED and k in OBJECT_METHODS:
+            return JSFunction(k, None)
+        return v
+    if cls is list or cls is str:
+        i = _index(key)
+        if i is not None:
+            return obj[i] if i < len(obj) else UNDEFINED
+        k = key if key.__class__ is str else to_property_key(key)
+        if k == "length":
+            return float(len(obj))
+        if k in _METHODS_BY_TYPE[cls] and k not in BLOCKED_PROPERTIES:
+            return JSFunction(k, None)
+        return UNDEFINED
+    if obj is None or obj is UNDEFINED:
+        raise _nullish_read(obj, key)
+    k = key if key.__class__ is str else to_property_key(key)
+    if cls is JSFunction:
+        return obj.name if k == "name" else UNDEFINED
+    methods = _METHODS_BY_TYPE.get(cls)
+    if methods is not None and k in methods:
+        return JSFunction(k, None)
+    return UNDEFINED
+
+
+def call_method(obj: Any, key: Any, *args: Any) -> Any:
+    """``obj.key(...args)``: the method of the receiver's type, or a TypeError."""
+    cls = obj.__class__
+    if obj is None or obj is UNDEFINED:
+        raise _nullish_read(obj, key)
+    k = key if key.__class__ is str else to_property_key(key)
+    if cls is dict and k in obj:
+        return call_value(obj[k], *args)
+    methods = _METHODS_BY_TYPE.get(cls)
+    if methods is not None:
+        impl = methods.get(k)
+        if impl is not None:
+            return impl(obj, *args)
+    raise type_error("not a function")
+
+
+def call_value(fn: Any, *args: Any) -> Any:
+    """Call a function value (``(a ? Math.min : Math.max)(x, y)``)."""
+    if fn.__class__ is JSFunction and fn.impl is not None:
+        return fn.impl(*args)
+    raise type_error("not a function")
+
+
+def length(obj: Any) -> Any:
+    """``obj.length``: the common case of ``get_member`` without the key conversion."""
+    cls = obj.__class__
+    if cls is str or cls is list:
+        return float(len(obj))
+    return get_member(obj, "length")
+
+
+
