@@ -1,0 +1,250 @@
+"""``streamproc``: run a stream processor over JSON Lines, or check a configuration.
+
+    streamproc run CONFIG [--input PATH|-] [--output PATH|-] [--engine auto|python|quickjs]
+                          [--stats] [--time-limit S] [--memory-limit BYTES] [--log-level LEVEL]
+    streamproc check CONFIG [--engine ...]
+
+Input lines are ``{"payload": ..., "meta": {...}}`` (a string payload is the raw payload text,
+any other JSON value is serialised as the payload); output lines are
+``{"payload": "<exact payload text>", "meta": {...}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import time
+from typing import IO, Any
+
+import orjson
+
+from runtime.config import ConfigError
+from runtime.message import Message
+from runtime.processor import StreamProcessor
+
+__all__ = ["main"]
+
+PROG = "streamproc"
+CHUNK = 1 << 16  # bytes read per batch (read1: never waits for more than is available)
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"{PROG}: {text}\n")
+    sys.stderr.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description="UNS stream processor: JavaScript mappings over "
+                                "timeseries messages.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="{run,check}")
+
+    def engine_arg(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--engine", choices=("auto", "python", "quickjs"), default="auto",
+                        help="expression engine (default: auto = python where possible, else QuickJS)")
+        sp.add_argument("--time-limit", type=float, metavar="S",
+                        help="QuickJS time limit per evaluation in seconds (default 1.0)")
+        sp.add_argument("--memory-limit", type=int, metavar="BYTES",
+                        help="QuickJS memory limit in bytes (default 64 MiB)")
+
+    run = sub.add_parser("run", help="process JSON Lines messages")
+    run.add_argument("config", help="processor configuration (YAML)")
+    run.add_argument("--input", "-i", default="-", metavar="PATH", help="JSON Lines input (default: stdin)")
+    run.add_argument("--output", "-o", default="-", metavar="PATH",
+                     help="JSON Lines output (default: stdout)")
+    engine_arg(run)
+    run.add_argument("--stats", action="store_true", help="print counters and msg/s to stderr at the end")
+    run.add_argument("--log-level", default="warning",
+                     choices=("debug", "info", "warning", "error", "critical"),
+                     help="runtime log level on stderr (default: warning)")
+
+    check = sub.add_parser("check", help="validate a configuration and describe its mappings")
+    check.add_argument("config", help="processor configuration (YAML)")
+    engine_arg(check)
+    return p
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    if args.time_limit is None and args.memory_limit is None:
+        return None
+    from transpiler.quickjs_engine import QuickJSLimits
+
+    options = {}
+    if args.time_limit is not None:
+        options["time_limit"] = args.time_limit
+    if args.memory_limit is not None:
+        options["memory_limit"] = args.memory_limit
+    return QuickJSLimits(**options)
+
+
+def _load(args: argparse.Namespace) -> StreamProcessor | None:
+    try:
+        return StreamProcessor.from_yaml(args.config, engine=args.engine, limits=_limits(args))
+    except FileNotFoundError:
+        _err(f"configuration file not found: {args.config}")
+    except OSError as exc:
+        _err(f"cannot read configuration {args.config}: {exc.strerror or exc}")
+    except ConfigError as exc:
+        _err(f"{args.config}: invalid configuration:")
+        for e in exc.errors:
+            sys.stderr.write(f"  - {e}\n")
+        sys.stderr.flush()
+    return None
+
+
+def _check(args: argparse.Namespace) -> int:
+    processor = _load(args)
+    if processor is None:
+        return 2
+    rows = [("path", "kind", "pure", "engine", "dependencies", "expression")]
+    for r in processor.describe():
+        rows.append((r.path, r.kind, "yes" if r.pure else "no", r.engine,
+                     ", ".join(r.dependencies) or "-", r.expression))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    out = sys.stdout
+    spec = processor.spec
+    out.write(f"{args.config}: valid ({len(rows) - 1} mappings, {len(spec.sources)} sources)\n")
+    out.write(f"output: {spec.output_topic}._{spec.model_name}_{spec.model_version}.<path>\n")
+    for alias, topic in spec.sources.items():
+        out.write(f"source {alias}: {topic}\n")
+    out.write("\n")
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] + "\n")
+    out.flush()
+    return 0
+
+
+def _parse_line(line: bytes, lineno: int) -> Message | None:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        _err(f"input line {lineno}: not valid JSON ({exc.msg}); skipped")
+        return None
+    if obj.__class__ is not dict:
+        _err(f"input line {lineno}: expected an object {{\"payload\": ..., \"meta\": {{...}}}}; skipped")
+        return None
+    meta = obj.get("meta")
+    if meta.__class__ is not dict or not all(v.__class__ is str for v in meta.values()):
+        what = "lacks \"meta\"" if meta is None else "\"meta\" is not an object of strings"
+        _err(f"input line {lineno}: {what}; skipped")
+        return None
+    if "payload" not in obj:
+        _err(f"input line {lineno}: lacks \"payload\"; skipped")
+        return None
+    payload = obj["payload"]
+    if payload.__class__ is str:
+        data = payload.encode("utf-8")
+    else:
+        data = orjson.dumps(payload)
+    return Message(data, meta)
+
+
+def _write_outputs(out: IO[bytes], messages: list[Message]) -> None:
+    if not messages:
+        return
+    dumps = orjson.dumps
+    out.write(b"\n".join([dumps({"payload": m.payload.decode("utf-8"), "meta": m.meta}) for m in messages]))
+    out.write(b"\n")
+    out.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    level = getattr(logging, args.log_level.upper())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    runtime_logger = logging.getLogger("runtime")
+    runtime_logger.addHandler(handler)
+    runtime_logger.setLevel(level)
+    runtime_logger.propagate = False
+    try:
+        processor = _load(args)
+        if processor is None:
+            return 2
+        try:
+            inp = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
+        except OSError as exc:
+            _err(f"cannot open input {args.input}: {exc.strerror or exc}")
+            return 2
+        try:
+            out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+        except OSError as exc:
+            _err(f"cannot open output {args.output}: {exc.strerror or exc}")
+            return 2
+        try:
+            return _pump(processor, inp, out, args)
+        finally:
+            if inp is not sys.stdin.buffer:
+                inp.close()
+            if out is not sys.stdout.buffer:
+                with contextlib.suppress(BrokenPipeError):
+                    out.close()
+    finally:
+        runtime_logger.removeHandler(handler)
+
+
+def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    lineno = 0
+    bad_lines = 0
+    rest = b""
+    status = 0
+    read = getattr(inp, "read1", inp.read)
+    process_batch = processor.process_batch
+    try:
+        while True:
+            chunk = read(CHUNK)
+            if not chunk:
+                lines = [rest] if rest.strip() else []
+                rest = b""
+            else:
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+            messages = []
+            for line in lines:
+                lineno += 1
+                if not line.strip():
+                    continue
+                m = _parse_line(line, lineno)
+                if m is None:
+                    bad_lines += 1
+                else:
+                    messages.append(m)
+            _write_outputs(out, process_batch(messages))
+            if not chunk:
+                break
+    except KeyboardInterrupt:
+        _err("interrupted; outputs of the messages processed so far were written")
+        status = 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, and keep Python's final flush of
+        # stdout from complaining about the closed pipe
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        except (OSError, ValueError):
+            pass
+    processor.flush_log()
+    if args.stats:
+        elapsed = time.perf_counter() - started
+        m = processor.metrics
+        rate = m.messages_in / elapsed if elapsed > 0 else 0.0
+        lines_out = [f"{k}: {v}" for k, v in m.as_dict().items()]
+        lines_out.append(f"bad_input_lines: {bad_lines}")
+        lines_out.append(f"elapsed_s: {elapsed:.3f}")
+        lines_out.append(f"msg_per_s: {rate:,.0f}")
+        sys.stderr.write("".join(f"{PROG}: stats: {x}\n" for x in lines_out))
+        sys.stderr.flush()
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    return _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Configuration: validation (every problem at once) and compilation of the mapping expressions."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from transpiler.jslib.numbers import number_to_string
+
+from transpiler import ExpressionError, compile_expression
+from transpiler.policy import BLOCKED_NAMES, KNOWN_GLOBALS, RESERVED_WORDS
+
+__all__ = ["ConfigError", "MappingSpec", "ProcessorSpec", "parse_config", "alias_problem"]
+
+FIELDS = ("mode", "output_topic", "model", "sources", "mapping")
+MODES = ("timeseries",)
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; ``errors`` lists every problem, each naming its field."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = list(errors)
+        n = len(self.errors)
+        head = f"invalid stream processor configuration ({n} problem{'s' if n != 1 else ''})"
+        super().__init__(head + ":\n" + "\n".join(f"  - {e}" for e in self.errors))
+
+
+@dataclass(slots=True)
+class MappingSpec:
+    path: str  # dotted mapping path
+    source: str  # the expression text
+    output_topic: str
+    compiled: Any = None  # CompiledExpression
+
+
+@dataclass(slots=True)
+class ProcessorSpec:
+    output_topic: str
+    model_name: str
+    model_version: str
+    sources: dict[str, str]  # alias -> topic, document order
+    mappings: list[MappingSpec] = field(default_factory=list)
+
+
+def _is_identifier(name: str) -> bool:
+    # ECMAScript IdentifierName: ID_Start / ID_Continue plus "$" (and "_" which Python shares)
+    return bool(name) and name.replace("$", "_").isidentifier()
+
+
+def alias_problem(alias: object) -> str | None:
+    if not isinstance(alias, str) or not _is_identifier(alias):
+        return "alias must be a valid JavaScript identifier"
+    if alias in RESERVED_WORDS or alias in ("undefined", "NaN", "Infinity"):
+        return f"alias '{alias}' is a JavaScript reserved word"
+    if alias in BLOCKED_NAMES:
+        return f"alias '{alias}' is a blocked name"
+    if alias in KNOWN_GLOBALS:
+        return f"alias '{alias}' would hide the JavaScript global of that name"
+    return None
+
+
+def _scalar_text(v: object) -> str | None:
+    """YAML scalars that may stand for text: strings, and integers (``version: 1``)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return None
+
+
+def _expression_text(v: object) -> str | None:
+    """A mapping leaf: a string, or a YAML number/boolean taken as the expression of its text."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "NaN"
+        return number_to_string(v)
+    return None
+
+
+def _flatten(node: Mapping, prefix: str, out: list[tuple[str, object]], errors: list[str]) -> None:
+    for key, value in node.items():
+        if isinstance(key, bool) or not isinstance(key, (str, int)) or key == "":
+            errors.append(f"mapping '{prefix}{key}': a field name must be a non-empty string")
+            continue
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            _flatten(value, path + ".", out, errors)
+        else:
+            out.append((path, value))
+
+
+def _type_name(v: object) -> str:
+    return {list: "a list", dict: "a mapping", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def parse_config(config: object, *, engine: str = "auto", limits: Any = None) -> ProcessorSpec:
+    """Validate ``config`` and compile its expressions; raise ``ConfigError`` listing every problem."""
+    if engine not in ("auto", "python", "quickjs"):
+        raise ValueError(f"engine must be 'auto', 'python' or 'quickjs', not {engine!r}")
+    if not isinstance(config, Mapping):
+        raise ConfigError([f"configuration: expected a mapping, got {_type_name(config)}"])
+    errors: list[str] = []
+
+    for key in config:
+        if key not in FIELDS:
+            errors.append(f"{key}: unknown field (expected one of: {', '.join(FIELDS)})")
+
+    mode = config.get("mode")
+    if mode is not None and mode not in MODES:
+        errors.append(f"mode: unknown mode {mode!r} (expected 'timeseries')")
+
+    output_topic = config.get("output_topic")
+    if output_topic is None:
+        errors.append("output_topic: missing")
+        output_topic = ""
+    elif not isinstance(output_topic, str) or not output_topic.strip():
+        errors.append("output_topic: must be a non-empty string")
+        output_topic = ""
+
+    model = config.get("model")
+    name = version = ""
+    if model is None:
+        errors.append("model.name: missing")
+        errors.append("model.version: missing")
+    elif not isinstance(model, Mapping):
+        errors.append(f"model: expected a mapping with name and version, got {_type_name(model)}")
+    else:
+        for key in model:
+            if key not in ("name", "version"):
+                errors.append(f"model.{key}: unknown field (expected name, version)")
+        parts = []
+        for key in ("name", "version"):
+            raw = model.get(key)
+            text = _scalar_text(raw)
+            if raw is None:
+                errors.append(f"model.{key}: missing")
+            elif text is None or not text.strip():
+                errors.append(f"model.{key}: must be a non-empty string")
+            parts.append(text or "")
+        name, version = parts
+
+    sources_raw = config.get("sources")
+    sources: dict[str, str] = {}
+    if sources_raw is None:
+        errors.append("sources: missing (at least one source is required)")
+    elif not isinstance(sources_raw, Mapping):
+        errors.append(f"sources: expected a mapping of alias to topic, got {_type_name(sources_raw)}")
+    elif not sources_raw:
+        errors.append("sources: at least one source is required")
+    else:
+        for alias, topic in sources_raw.items():
+            problem = alias_problem(alias)
+            if problem:
+                errors.append(f"sources.{alias}: {problem}")
+            if not isinstance(topic, str) or not topic.strip():
+                errors.append(f"sources.{alias}: topic must be a non-empty string")
+            elif problem is None:
+                sources[alias] = topic  # type: ignore[index]
+
+    mapping_raw = config.get("mapping")
+    leaves: list[tuple[str, object]] = []
+    if mapping_raw is not None:
+        if not isinstance(mapping_raw, Mapping):
+            errors.append("mapping: expected a mapping of field to expression, "
+                          f"got {_type_name(mapping_raw)}")
+        else:
+            _flatten(mapping_raw, "", leaves, errors)
+
+    prefix = f"{output_topic}._{name}_{version}."
+    variables = tuple(sources)
+    var_list = ", ".join(variables) if variables else "none"
+    mappings: list[MappingSpec] = []
+    seen: set[str] = set()
+    for path, raw in leaves:
+        if path in seen:
+            errors.append(f"mapping '{path}': defined twice")
+            continue
+        seen.add(path)
+        text = _expression_text(raw)
+        if text is None:
+            if raw is None:
+                errors.append(f"mapping '{path}': missing expression")
+            else:
+                errors.append(f"mapping '{path}': expected a JavaScript expression, got {_type_name(raw)}")
+            continue
+        if not text.strip():
+            errors.append(f"mapping '{path}': empty expression")
+            continue
+        try:
+            compiled = compile_expression(text, variables, engine=engine, limits=limits)
+        except ExpressionError as exc:
+            message = str(exc)
+            if "unknown identifier" in message and "sources:" not in message:
+                message += f" (sources: {var_list})"
+            errors.append(f"mapping '{path}': {message}")
+            continue
+        mappings.append(MappingSpec(path, text, prefix + path, compiled))
+
+    if errors:
+        raise ConfigError(errors)
+    return ProcessorSpec(output_topic, name, version, sources, mappings)

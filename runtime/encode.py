@@ -1,0 +1,86 @@
+"""Output payload bytes: exactly ``JSON.stringify({value: v, timestamp_ms: t})``.
+
+The hot path (generated handlers) inlines the float case; these helpers cover the rest and are
+the single definition the generated code and the tests rely on.
+"""
+
+from __future__ import annotations
+
+import math
+
+from orjson import JSONEncodeError
+from orjson import dumps as _dumps
+from transpiler.jslib.numbers import number_to_string
+
+from transpiler.jslib.jsjson import json_stringify
+from transpiler.jslib.values import UNDEFINED, JSFunction
+
+MAX_SAFE = 9007199254740992  # 2**53: integers up to this print the same as their double
+
+__all__ = [
+    "BadResult", "MAX_SAFE", "json_quote", "number_text", "timestamp_suffix", "value_bytes",
+]
+
+
+class BadResult(Exception):
+    """A mapping result that produces no output (undefined, null, function, NaN, +-Infinity)."""
+
+
+def number_text(x: float) -> str:
+    """ECMAScript Number::toString of a finite double (``26.0`` -> ``26``, ``-0.0`` -> ``0``)."""
+    r = repr(x)
+    if r[-2:] == ".0":  # integral and below 1e16: the decimal digits of the integer
+        return "%d" % x  # noqa: UP031 - %d truncates the float exactly
+    if "e" in r or "n" in r:  # exponent form (tiny or >= 1e16), or inf/nan
+        return number_to_string(x)
+    return r  # |x| in [1e-4, 1e16), not integral: repr has the JS digits and form
+
+
+def json_quote(s: str) -> bytes:
+    """``JSON.stringify(s)`` as UTF-8 bytes (orjson escapes exactly like JSON.stringify, except
+    that it refuses lone surrogates, which ``json_stringify`` escapes as ``\\udXXX``)."""
+    try:
+        return _dumps(s)
+    except JSONEncodeError:
+        return json_stringify(s).encode()
+
+
+def value_bytes(v: object) -> bytes:
+    """``JSON.stringify(v)`` for a mapping result, or ``BadResult`` when it produces no output."""
+    cls = v.__class__
+    if cls is float:
+        if v - v == 0.0:  # type: ignore[operator]  # finite
+            return number_text(v).encode()  # type: ignore[arg-type]
+        raise BadResult(f"result is {number_to_string(v)}")  # type: ignore[arg-type]
+    if cls is str:
+        return json_quote(v)  # type: ignore[arg-type]
+    if cls is bool:
+        return b"true" if v else b"false"
+    if v is None:
+        raise BadResult("result is null")
+    if v is UNDEFINED:
+        raise BadResult("result is undefined")
+    if isinstance(v, JSFunction):
+        raise BadResult("result is a function")
+    if cls is int:  # not produced by the engines, tolerated
+        try:
+            return value_bytes(float(v))  # type: ignore[arg-type]
+        except OverflowError:
+            return value_bytes(math.inf if v > 0 else -math.inf)  # type: ignore[operator]
+    text = json_stringify(v)
+    if text is UNDEFINED:
+        raise BadResult(f"result cannot be serialised ({type(v).__name__})")
+    return text.encode()  # type: ignore[union-attr]
+
+
+def timestamp_suffix(ts: int | float) -> bytes:
+    """``,"timestamp_ms":<t>}`` with ``t`` printed as the JavaScript number it becomes."""
+    if ts.__class__ is int and -MAX_SAFE <= ts <= MAX_SAFE:
+        return b',"timestamp_ms":%d}' % ts
+    try:
+        t = float(ts)
+    except OverflowError:
+        t = math.inf
+    # JSON.stringify writes a non-finite number as null
+    text = number_text(t) if t - t == 0.0 else "null"
+    return b',"timestamp_ms":' + text.encode() + b"}"

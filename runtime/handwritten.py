@@ -1,0 +1,92 @@
+"""The benchmarks' floor: the pump configuration processed by hand-written Python.
+
+What a careful programmer would write for this one configuration (see ``examples/pump.yaml``),
+with no interpreter and no generality: ``orjson.loads``, the contract's validation, the state
+update, the JavaScript arithmetic done directly on floats (exact for these operators), and the
+four output ``Message`` objects with the same bytes and metadata as ``StreamProcessor``. Output
+order is the contract's: static mappings first (document order), then dynamic ones.
+
+It handles the common case only — the float values the benchmarks send; any other ``value``
+type, an integral or exponent-form result, or an unusual ``timestamp_ms`` raises
+``NotImplementedError`` (the general processor handles them). It is a yardstick, not a product.
+"""
+
+from __future__ import annotations
+
+from orjson import JSONDecodeError, loads
+
+from runtime.message import Message
+
+PREFIX = "umh.v1.corpA.plant-A.aawd"
+PRESS = PREFIX + "._raw.press"
+TEMPF = PREFIX + "._raw.tempF"
+RUN = PREFIX + "._raw.run"
+OUT = PREFIX + "._pump_v1."
+
+__all__ = ["make_handwritten"]
+
+
+def make_handwritten():
+    """Return ``process(message) -> list[Message]`` for the pump configuration."""
+    state: dict[str, object] = {}
+    t_pressure = OUT + "pressure"
+    t_temperature = OUT + "temperature"
+    t_rpm = OUT + "motor.rpm"
+    t_status = OUT + "status"
+    t_serial = OUT + "serialNumber"
+    t_device = OUT + "deviceType"
+
+    def number(x: float) -> bytes:
+        text = repr(x)
+        if text[-2:] == ".0" or "e" in text or "n" in text:
+            raise NotImplementedError("integral, exponent-form or non-finite result")
+        return text.encode()
+
+    def process(message: Message) -> list[Message]:
+        meta = message.meta
+        topic = meta.get("umh_topic")
+        if topic != PRESS and topic != TEMPF and topic != RUN:
+            return []
+        try:
+            obj = loads(message.payload)
+        except JSONDecodeError:
+            return []
+        if obj.__class__ is not dict:
+            return []
+        ts = obj.get("timestamp_ms")
+        if ts.__class__ is not int or not 0 < ts <= 9007199254740992:
+            if ts.__class__ is int and ts < 0:
+                raise NotImplementedError("negative timestamp")
+            return []
+        value = obj.get("value")
+        if value is None:
+            return []
+        if value.__class__ is not float:
+            raise NotImplementedError("only float values")
+        sfx = b',"timestamp_ms":%d}' % ts
+        d1 = meta.copy()
+        d1["umh_topic"] = t_serial
+        d2 = meta.copy()
+        d2["umh_topic"] = t_device
+        out = [Message(b'{"value":"SN-P42-008"' + sfx, d1), Message(b'{"value":"pump"' + sfx, d2)]
+        if topic == PRESS:
+            state["press"] = value
+            d3 = meta.copy()
+            d3["umh_topic"] = t_pressure
+            d4 = meta.copy()
+            d4["umh_topic"] = t_rpm
+            out.append(Message(b'{"value":' + number(value + 4.00001) + sfx, d3))
+            out.append(Message(b'{"value":' + number(value / 4) + sfx, d4))
+        elif topic == TEMPF:
+            state["tF"] = value
+            d3 = meta.copy()
+            d3["umh_topic"] = t_temperature
+            out.append(Message(b'{"value":' + number(value * 69 / 31) + sfx, d3))
+        else:
+            state["r"] = value
+            d3 = meta.copy()
+            d3["umh_topic"] = t_status
+            out.append(Message(b'{"value":' + (b'"active"' if value else b'"inactive"') + sfx, d3))
+        return out
+
+    return process

@@ -1,0 +1,55 @@
+"""Rate-limited warnings: a mapping failing on every message must not flood the log."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Hashable
+
+logger = logging.getLogger("runtime")
+
+__all__ = ["RateLimitedLog", "logger"]
+
+
+class RateLimitedLog:
+    """Per key: the first message is logged; later ones within ``interval`` seconds are counted,
+    and the next one logged after the interval carries the count of those suppressed.
+    ``flush()`` reports counts still pending. Keys are mappings and source topics: bounded."""
+
+    __slots__ = ("logger", "interval", "clock", "_windows")
+
+    def __init__(self, log: logging.Logger = logger, interval: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.logger = log
+        self.interval = interval
+        self.clock = clock
+        self._windows: dict[Hashable, list] = {}  # key -> [window start, suppressed, last message]
+
+    def warning(self, key: Hashable, message: str) -> None:
+        if not self.logger.isEnabledFor(logging.WARNING):
+            return
+        now = self.clock()
+        window = self._windows.get(key)
+        if window is None:
+            self._windows[key] = [now, 0, message]
+            self.logger.warning(message)
+            return
+        elapsed = now - window[0]
+        if elapsed < self.interval:
+            window[1] += 1
+            window[2] = message
+            return
+        suppressed = window[1]
+        window[0], window[1], window[2] = now, 0, message
+        if suppressed:
+            message += f" ({suppressed} similar message{'s' if suppressed != 1 else ''} suppressed " \
+                       f"in the last {elapsed:.0f}s)"
+        self.logger.warning(message)
+
+    def flush(self) -> None:
+        """Log a summary line for every key with suppressed messages."""
+        for window in self._windows.values():
+            if window[1]:
+                n = window[1]
+                self.logger.warning(f"{window[2]} ({n} similar message{'s' if n != 1 else ''} suppressed)")
+                window[1] = 0

@@ -1,0 +1,379 @@
+"""The stream processor: configuration compiled into one specialised handler per source topic.
+
+At load time every mapping is compiled, pure static mappings are evaluated once and their payload
+prefix precomputed, and a Python module is generated (``StreamProcessor.generated_source``) with:
+
+* the state as closure cells (``s0``, ``s1``, ... one per alias, ``MISSING`` until a value comes),
+* one handler per source topic that parses and validates the payload, updates the aliases of that
+  topic, emits the static mappings, then calls the compiled function (``CompiledExpression.fn``)
+  of every dynamic mapping depending on those aliases, positionally with the state cells, and
+  builds the output messages from precomputed topics and byte fragments,
+* ``process`` / ``process_batch``: one dict lookup on ``umh_topic`` picks the handler.
+
+Everything unusual (invalid payloads, failing mappings, odd numbers) leaves the generated code
+for the helpers below, so the common path stays a straight line.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from orjson import JSONDecodeError, loads
+from transpiler.jslib.numbers import number_to_string
+
+from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
+from runtime.encode import BadResult, json_quote, value_bytes
+from runtime.logs import RateLimitedLog, logger
+from runtime.message import Message
+from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
+
+__all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class MappingInfo:
+    """One row of ``StreamProcessor.describe()``."""
+
+    path: str
+    expression: str
+    output_topic: str
+    kind: str  # "static" or "dynamic"
+    pure: bool
+    dependencies: tuple[str, ...]
+    engine: str
+
+    @property
+    def is_static(self) -> bool:
+        return self.kind == "static"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _SlowCounters:
+    __slots__ = ("invalid", "mapping_errors", "waiting")
+
+    def __init__(self) -> None:
+        self.invalid = 0
+        self.mapping_errors = 0
+        self.waiting = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """A snapshot of the processor's counters (``processor.metrics``)."""
+
+    messages_in: int
+    processed: int
+    dropped_missing_topic: int
+    dropped_unknown_topic: int
+    invalid: int
+    outputs: int
+    mapping_errors: int
+    waiting: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+_TS_FAST_MAX = 9007199254740992  # 2**53
+
+
+class StreamProcessor:
+    """Derive new timeseries values from source topics with JavaScript mapping expressions.
+
+    ``StreamProcessor(config, engine="auto", limits=None)``; raises ``ConfigError`` listing every
+    configuration problem. ``process(message)`` and ``process_batch(messages)`` return the output
+    messages; ``describe()``, ``metrics`` and ``state()`` inspect it.
+    """
+
+    def __init__(self, config: Mapping, *, engine: str = "auto", limits: Any = None,
+                 log: RateLimitedLog | None = None) -> None:
+        self.spec: ProcessorSpec = parse_config(config, engine=engine, limits=limits)
+        self.engine = engine
+        self.log = log if log is not None else RateLimitedLog()
+        self._slow = _SlowCounters()
+        self._static_prefix: dict[int, bytes] = {}  # pure static mapping index -> b'{"value":...'
+        self._precompute_statics()
+        (self.process, self.process_batch, self._counters, self._state,
+         self.generated_source) = self._generate()
+
+    # ----------------------------------------------------------------- construction helpers
+    @classmethod
+    def from_yaml(cls, path: str | Path, **options: Any) -> StreamProcessor:
+        """Load the configuration from a YAML file (``OSError`` if it cannot be read, ``ConfigError``
+        for YAML syntax errors and invalid configurations)."""
+        text = Path(path).read_text(encoding="utf-8")
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"{path}: YAML syntax error: {exc}"]) from None
+        return cls(config if config is not None else {}, **options)
+
+    def _precompute_statics(self) -> None:
+        for i, m in enumerate(self.spec.mappings):
+            c = m.compiled
+            if not c.is_static or not c.is_pure:
+                continue
+            try:
+                self._static_prefix[i] = b'{"value":' + value_bytes(c.fn())
+            except Exception as exc:  # noqa: BLE001 - fail-open: this mapping only
+                self._mapping_failed(i, exc, " (static: evaluated once at load; it never produces output)")
+
+    # ----------------------------------------------------------------- slow paths (called by generated code)
+    def _mapping_failed(self, i: int, exc: BaseException, note: str = "") -> None:
+        self._slow.mapping_errors += 1
+        m = self.spec.mappings[i]
+        if isinstance(exc, BadResult):
+            what = str(exc)
+        elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
+            what = f"{exc.name}: {exc.message}"  # JSError
+        else:
+            what = f"{type(exc).__name__}: {exc}"
+        self.log.warning(("mapping", i),
+                         f"mapping '{m.path}' ({m.source}) failed: {what}; no output for it{note}")
+
+    def _general_result(self, i: int, r: object) -> bytes | None:
+        try:
+            return value_bytes(r)
+        except Exception as exc:  # noqa: BLE001
+            self._mapping_failed(i, exc)
+            return None
+
+    def _number_slow(self, i: int, r: float) -> bytes | None:
+        if r - r == 0.0:
+            return number_to_string(r).encode()
+        self._mapping_failed(i, BadResult(f"result is {number_to_string(r)}"))
+        return None
+
+    def _invalid(self, topic: str, what: object) -> None:
+        self._slow.invalid += 1
+        if isinstance(what, Invalid):
+            reason = str(what)
+        elif isinstance(what, dict):
+            reason = 'missing "value"' if "value" not in what else '"value" is null'
+        else:
+            reason = f"not a JSON object but {describe_json_type(what)}"
+        self.log.warning(("invalid", topic),
+                         f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping")
+
+    def _waiting(self, i: int, values: tuple) -> None:
+        self._slow.waiting += 1
+        if logger.isEnabledFor(logging.DEBUG):
+            m = self.spec.mappings[i]
+            missing = [d for d, v in zip(m.compiled.dependencies, values) if v is MISSING]
+            names = ", ".join(f"'{d}'" for d in missing)
+            logger.debug(f"cannot evaluate '{m.path}' yet: waiting for {names}")
+
+    # ----------------------------------------------------------------- code generation
+    def _generate(self):
+        spec = self.spec
+        aliases = list(spec.sources)
+        alias_index = {a: k for k, a in enumerate(aliases)}
+        topics: dict[str, list[int]] = {}
+        for a, t in spec.sources.items():
+            topics.setdefault(t, []).append(alias_index[a])
+
+        ns: dict[str, Any] = {
+            "loads": loads, "JSONDecodeError": JSONDecodeError, "Invalid": Invalid,
+            "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
+            "MISSING": MISSING, "jq": json_quote, "invalid": self._invalid, "fail": self._mapping_failed,
+            "general": self._general_result, "num_slow": self._number_slow, "waiting": self._waiting,
+        }
+        for i, m in enumerate(spec.mappings):
+            ns[f"F{i}"] = m.compiled.fn
+
+        state_vars = [f"s{k}" for k in range(len(aliases))]
+        L: list[str] = []
+        w = L.append
+        w("def build():")
+        w(f"    {' = '.join(state_vars)} = MISSING" if state_vars else "    pass")
+        w("    n_in = n_out = n_missing = n_unknown = 0")
+
+        statics = [i for i, m in enumerate(spec.mappings) if m.compiled.is_static]
+        dynamics = [i for i, m in enumerate(spec.mappings) if not m.compiled.is_static]
+
+        handler_names = {}
+        for h, (topic, idxs) in enumerate(topics.items()):
+            name = f"h{h}"
+            handler_names[topic] = name
+            updated = {aliases[k] for k in idxs}
+            T = repr(topic)
+            w(f"    def {name}(payload, meta, out):")
+            w(f"        nonlocal {', '.join(f's{k}' for k in idxs)}")
+            w("        try:")
+            w("            obj = loads(payload)")
+            w("        except JSONDecodeError as e:")
+            w("            try:")
+            w("                obj = slow_loads(payload, e)")
+            w("            except Invalid as exc:")
+            w(f"                return invalid({T}, exc)")
+            w("        if obj.__class__ is not dict:")
+            w(f"            return invalid({T}, obj)")
+            w("        ts = obj.get('timestamp_ms')")
+            w(f"        if ts.__class__ is int and 0 < ts <= {_TS_FAST_MAX}:")
+            w("            sfx = b',\"timestamp_ms\":%d}' % ts")
+            w("        else:")
+            w("            try:")
+            w("                sfx = slow_ts(obj, payload)")
+            w("            except Invalid as exc:")
+            w(f"                return invalid({T}, exc)")
+            w("        v = obj.get('value')")
+            w("        if v is None:")
+            w(f"            return invalid({T}, obj)")
+            w("        c = v.__class__")
+            w("        if c is not float and c is not str and c is not bool:")
+            w("            v = to_js(v)")
+            w(f"        {' = '.join(f's{k}' for k in idxs)} = v")
+            for i in statics:
+                m = spec.mappings[i]
+                if m.compiled.is_pure:
+                    if i in self._static_prefix:
+                        w("        d = meta.copy()")
+                        w(f"        d['umh_topic'] = {m.output_topic!r}")
+                        w(f"        out.append(M({self._static_prefix[i]!r} + sfx, d))")
+                else:
+                    self._emit_call(w, i, m, (), "        ")
+            for i in dynamics:
+                m = spec.mappings[i]
+                deps = m.compiled.dependencies
+                if not updated.intersection(deps):
+                    continue
+                args = [f"s{alias_index[d]}" for d in deps]
+                unknown = [f"s{alias_index[d]}" for d in deps if d not in updated]
+                if unknown:
+                    w(f"        if {' and '.join(f'{s} is not MISSING' for s in unknown)}:")
+                    self._emit_call(w, i, m, args, "            ")
+                    w("        else:")
+                    w(f"            waiting({i}, ({', '.join(args)},))")
+                else:
+                    self._emit_call(w, i, m, args, "        ")
+
+        w("    handlers = {" + ", ".join(f"{t!r}: {n}" for t, n in handler_names.items()) + "}")
+        w("    get = handlers.get")
+        w("    def process(message):")
+        w("        nonlocal n_in, n_out, n_missing, n_unknown")
+        w("        n_in += 1")
+        w("        meta = message.meta")
+        w("        topic = meta.get('umh_topic')")
+        w("        h = get(topic)")
+        w("        if h is None:")
+        w("            if topic is None:")
+        w("                n_missing += 1")
+        w("            else:")
+        w("                n_unknown += 1")
+        w("            return []")
+        w("        out = []")
+        w("        h(message.payload, meta, out)")
+        w("        n_out += len(out)")
+        w("        return out")
+        w("    def process_batch(messages):")
+        w("        nonlocal n_in, n_out, n_missing, n_unknown")
+        w("        out = []")
+        w("        for message in messages:")
+        w("            n_in += 1")
+        w("            meta = message.meta")
+        w("            topic = meta.get('umh_topic')")
+        w("            h = get(topic)")
+        w("            if h is None:")
+        w("                if topic is None:")
+        w("                    n_missing += 1")
+        w("                else:")
+        w("                    n_unknown += 1")
+        w("                continue")
+        w("            h(message.payload, meta, out)")
+        w("        n_out += len(out)")
+        w("        return out")
+        w("    def counters():")
+        w("        return n_in, n_out, n_missing, n_unknown")
+        w("    def state():")
+        w(f"        return ({''.join(s + ', ' for s in state_vars)})")
+        w("    return process, process_batch, counters, state")
+        source = "\n".join(L) + "\n"
+        name = f"<stream processor {spec.output_topic}._{spec.model_name}_{spec.model_version}>"
+        code = compile(source, name, "exec")
+        exec(code, ns)  # noqa: S102 - our own generated code; user text only appears via repr()
+        process, process_batch, counters, state = ns["build"]()
+        process.__doc__ = StreamProcessor.process.__doc__
+        process_batch.__doc__ = StreamProcessor.process_batch.__doc__
+        return process, process_batch, counters, state, source
+
+    @staticmethod
+    def _emit_call(w, i: int, m: MappingSpec, args: list[str] | tuple, ind: str) -> None:
+        T = repr(m.output_topic)
+        w(f"{ind}try:")
+        w(f"{ind}    r = F{i}({', '.join(args)})")
+        w(f"{ind}except Exception as e:")
+        w(f"{ind}    fail({i}, e)")
+        w(f"{ind}else:")
+        w(f"{ind}    if r.__class__ is float:")
+        w(f"{ind}        rb = repr(r)")
+        w(f"{ind}        if rb[-2:] == '.0':")
+        w(f"{ind}            rb = b'%d' % r")
+        w(f"{ind}        elif 'e' in rb or 'n' in rb:")
+        w(f"{ind}            rb = num_slow({i}, r)")
+        w(f"{ind}        else:")
+        w(f"{ind}            rb = rb.encode()")
+        w(f"{ind}    elif r.__class__ is str:")
+        w(f"{ind}        rb = jq(r)")
+        w(f"{ind}    else:")
+        w(f"{ind}        rb = general({i}, r)")
+        w(f"{ind}    if rb is not None:")
+        w(f"{ind}        d = meta.copy()")
+        w(f"{ind}        d['umh_topic'] = {T}")
+        w(f"{ind}        out.append(M(b'{{\"value\":' + rb + sfx, d))")
+
+    # ----------------------------------------------------------------- public API
+    def process(self, message: Message) -> list[Message]:  # replaced per instance by generated code
+        """Process one message; return its output messages (possibly none)."""
+        raise NotImplementedError
+
+    def process_batch(self, messages: Iterable[Message]) -> list[Message]:  # replaced per instance
+        """Process messages in order; return the outputs of all of them, in input order."""
+        raise NotImplementedError
+
+    def describe(self) -> list[MappingInfo]:
+        """One record per mapping, in document order."""
+        rows = []
+        for m in self.spec.mappings:
+            c = m.compiled
+            rows.append(MappingInfo(m.path, m.source, m.output_topic, "static" if c.is_static else "dynamic",
+                                    bool(c.is_pure), tuple(c.dependencies), c.engine))
+        return rows
+
+    @property
+    def metrics(self) -> Metrics:
+        n_in, n_out, n_missing, n_unknown = self._counters()
+        s = self._slow
+        return Metrics(
+            messages_in=n_in, processed=n_in - n_missing - n_unknown - s.invalid,
+            dropped_missing_topic=n_missing, dropped_unknown_topic=n_unknown, invalid=s.invalid,
+            outputs=n_out, mapping_errors=s.mapping_errors, waiting=s.waiting,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """The latest value of every alias that has one (JavaScript form: numbers are floats)."""
+        return {a: v for a, v in zip(self.spec.sources, self._state()) if v is not MISSING}
+
+    @property
+    def source_topics(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.spec.sources.values()))
+
+    def flush_log(self) -> None:
+        """Log the counts of rate-limited warnings not yet reported."""
+        self.log.flush()
