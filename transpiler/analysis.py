@@ -204,13 +204,13 @@ class _Checker:
 
     def visit_MemberExpression(self, node: Node, scope: _Scope | None) -> None:
         prop = node.property
+        self.visit(node.object, scope)
         if not node.computed:
             self._check_property(prop.name)
         elif prop.type == "Literal" and isinstance(prop.value, str):
             self._check_property(prop.value)
         elif prop.type == "TemplateLiteral" and not prop.expressions:
             self._check_property(prop.quasis[0].value.cooked)
-        self.visit(node.object, scope)
         if node.computed:
             self.visit(prop, scope)
         self._note_impure_member(node, scope)

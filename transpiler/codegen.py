@@ -147,15 +147,18 @@ class CodeGenerator:
             return f"_n2s({code.src})"
         return f"_str({code.src})"
 
-    def truth(self, code: Code) -> str:
-        """A Python expression that is True exactly when ToBoolean(code) is."""
+    def truth(self, code: Code, bound: str | None = None) -> str:
+        """A Python expression that is True exactly when ToBoolean(code) is.
+
+        ``bound``: the name ``code.src`` already assigns its value to, if any.
+        """
         t = code.type
         if t == BOOL:
             return code.src
         if t in STRINGS:
             return f"({code.src} != '')"
         if t == NUM:
-            first, name = self.bind(code)
+            first, name = (code.src, bound) if bound else self.bind(code)
             return f"({first} == {name} and {name} != 0.0)"
         if t in (NULL, UNDEF) and code.simple:
             return "False"
@@ -215,8 +218,10 @@ class CodeGenerator:
         entries = []
         index_keys = False
         for prop in node.properties:
-            if prop.type != "Property" or prop.computed or prop.kind != "init" or prop.method:
-                raise Unsupported("computed, method or accessor property", prop)
+            if prop.type != "Property":
+                raise Unsupported("object spread", prop)
+            if prop.computed or prop.kind != "init" or prop.method:
+                raise Unsupported("computed key, method or accessor in an object literal", prop)
             key = prop.key
             if key.type == "Identifier":
                 name = key.name
@@ -322,7 +327,7 @@ class CodeGenerator:
             py_op = "and" if node.operator == "&&" else "or"
             return self.make(f"({left.src} {py_op} {right.src})", typ, [left, right])
         first, name = self.bind(left)
-        test = self.truth(Code(first, left.type, simple=first == name))
+        test = self.truth(Code(first, left.type), bound=name)
         if node.operator == "&&":
             src = f"({right.src} if {test} else {name})"
         else:

@@ -13,6 +13,7 @@ import struct
 from transpiler.jslib.coerce import to_int32, to_uint32
 
 NAN = math.nan
+_pow = math.pow
 INF = math.inf
 
 CONSTANTS: dict[str, float] = {
@@ -88,25 +89,21 @@ def sign(x: float) -> float:
 
 
 def pow_(b: float, e: float) -> float:
-    """Number::exponentiate: never raises, never complex."""
-    if e != e:
-        return NAN
-    if e == 0.0:
-        return 1.0
-    if b != b:
-        return NAN
-    if (e == INF or e == -INF) and (b == 1.0 or b == -1.0):
-        return NAN
+    """Number::exponentiate: libm's pow (as QuickJS), minus Python's exceptions and the two
+    IEEE cases JavaScript defines differently (``1 ** NaN`` and ``(+-1) ** +-Infinity`` are NaN)."""
     try:
-        return math.pow(b, e)
+        r = _pow(b, e)
     except OverflowError:
         odd = e.is_integer() and e % 2.0 == 1.0
         return -INF if b < 0.0 and odd else INF
     except ValueError:
-        if b == 0.0:  # negative exponent
+        if b == 0.0:  # zero to a negative power
             odd = e.is_integer() and e % 2.0 == 1.0
             return -INF if odd and math.copysign(1.0, b) < 0.0 else INF
+        return NAN  # negative base, fractional exponent
+    if r == 1.0 and e - e != 0.0:  # e is NaN or infinite
         return NAN
+    return r
 
 
 def log(x: float) -> float:

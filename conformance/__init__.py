@@ -1,0 +1,1 @@
+"""Differential testing of the python engine against QuickJS."""
