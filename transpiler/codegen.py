@@ -56,6 +56,7 @@ class Code:
     type: str = ANY
     const: Any = _NO_CONST
     simple: bool = False  # a name or literal: can be repeated without evaluating twice
+    nonneg: bool = False  # a number known to be >= 0, -0 or NaN (so math.sqrt cannot raise)
 
     @property
     def is_const(self) -> bool:
@@ -72,7 +73,7 @@ def literal(value: Any) -> Code:
             src = "_INF" if value > 0 else "(-_INF)"
         else:
             src = repr(value) if math.copysign(1.0, value) > 0 else f"({value!r})"
-        return Code(src, NUM, value, True)
+        return Code(src, NUM, value, True, nonneg=not value < 0.0)
     if cls is str:
         return Code(repr(value), ASTR if value.isascii() else STR, value, True)
     if cls is bool:
@@ -126,7 +127,8 @@ class CodeGenerator:
         name = self.temp()
         return f"({name} := {code.src})", name
 
-    def make(self, src: str, typ: str, parts: list[Code], foldable: bool = True) -> Code:
+    def make(self, src: str, typ: str, parts: list[Code], foldable: bool = True,
+             nonneg: bool = False) -> Code:
         """A node's Code; folded to a literal when every part is a constant."""
         if foldable and all(p.is_const for p in parts):
             try:
@@ -135,7 +137,7 @@ class CodeGenerator:
                 return Code(src, typ)
             if value.__class__ in (float, str, bool) or value is None or value is UNDEFINED:
                 return literal(value)
-        return Code(src, typ)
+        return Code(src, typ, nonneg=nonneg)
 
     def as_number(self, code: Code) -> str:
         return code.src if code.type == NUM else f"_num({code.src})"
@@ -271,12 +273,15 @@ class CodeGenerator:
         both_num = lt == NUM and rt == NUM
         if op == "+":
             return self._plus(left, right)
+        both_nonneg = left.nonneg and right.nonneg
         if op in ("-", "*"):
-            return self.make(f"({self.as_number(left)} {op} {self.as_number(right)})", NUM, parts)
+            square = op == "*" and left.simple and left.src == right.src
+            return self.make(f"({self.as_number(left)} {op} {self.as_number(right)})", NUM, parts,
+                             nonneg=op == "*" and (square or both_nonneg))
         if op == "/":
             if both_num and right.is_const and right.const != 0.0 and right.const == right.const:
-                return self.make(f"({left.src} / {right.src})", NUM, parts)
-            return self.make(f"_div({left.src}, {right.src})", NUM, parts)
+                return self.make(f"({left.src} / {right.src})", NUM, parts, nonneg=both_nonneg)
+            return self.make(f"_div({left.src}, {right.src})", NUM, parts, nonneg=both_nonneg)
         if op == "%":
             return self.make(f"_mod({left.src}, {right.src})", NUM, parts)
         if op == "**":
@@ -307,7 +312,8 @@ class CodeGenerator:
         lt, rt = left.type, right.type
         parts = [left, right]
         if lt == NUM and rt == NUM:
-            return self.make(f"({left.src} + {right.src})", NUM, parts)
+            return self.make(f"({left.src} + {right.src})", NUM, parts,
+                             nonneg=left.nonneg and right.nonneg)
         if lt in STRINGS or rt in STRINGS:
             other = right if lt in STRINGS else left
             if other.type in PRIMITIVES or other.type in STRINGS:
@@ -426,16 +432,21 @@ class CodeGenerator:
         nums = [self.as_number(a) for a in used]
         if arity is not None:
             nums += ["_NAN"] * (arity - len(nums))
-        if name == "sqrt":
-            first, var = self.bind(Code(nums[0], NUM, simple=used[0].simple and used[0].type == NUM))
-            src = f"(_msqrt({var}) if {first} >= 0.0 else _NAN)"
+        if name == "sqrt" and used:
+            arg = used[0]
+            if arg.nonneg:  # math.sqrt raises only below zero
+                src = f"_msqrt({arg.src})"
+            else:
+                first, var = self.bind(Code(nums[0], NUM, simple=arg.simple and arg.type == NUM))
+                src = f"(_msqrt({var}) if {first} >= 0.0 else _NAN)"
         elif name == "abs":
             src = f"abs({nums[0]})"
         else:
             src = f"_Math_{name}({', '.join(nums)})"
         if extra:
             src = f"_first({src}, {', '.join(a.src for a in extra)})"
-        return self.make(src, NUM, args, foldable=pure)
+        nonneg = name in ("abs", "sqrt", "exp", "hypot", "cosh")
+        return self.make(src, NUM, args, foldable=pure, nonneg=nonneg)
 
     def _method_call(self, callee: Node, node: Node) -> Code:
         if callee.computed:
