@@ -190,7 +190,7 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
     bad_lines = 0
     rest = b""
     status = 0
-    read = getattr(inp, "read1", inp.read)
+    read = inp.read1 if hasattr(inp, "read1") else inp.read
     process_batch = processor.process_batch
     try:
         while True:

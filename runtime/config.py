@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from transpiler.jslib.numbers import number_to_string
-
 from transpiler import ExpressionError, compile_expression
+from transpiler.jslib.numbers import number_to_string
 from transpiler.policy import BLOCKED_NAMES, KNOWN_GLOBALS, RESERVED_WORDS
 
 __all__ = ["ConfigError", "MappingSpec", "ProcessorSpec", "parse_config", "alias_problem"]

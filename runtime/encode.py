@@ -10,9 +10,9 @@ import math
 
 from orjson import JSONEncodeError
 from orjson import dumps as _dumps
-from transpiler.jslib.numbers import number_to_string
 
 from transpiler.jslib.jsjson import json_stringify
+from transpiler.jslib.numbers import number_to_string
 from transpiler.jslib.values import UNDEFINED, JSFunction
 
 MAX_SAFE = 9007199254740992  # 2**53: integers up to this print the same as their double

@@ -23,22 +23,26 @@ class RateLimitedLog:
         self.logger = log
         self.interval = interval
         self.clock = clock
-        self._windows: dict[Hashable, list] = {}  # key -> [window start, suppressed, last message]
+        self._windows: dict[Hashable, list] = {}  # key -> [window start, suppressed, last logged message]
 
-    def warning(self, key: Hashable, message: str) -> None:
+    def warning(self, key: Hashable, message: str | Callable[[], str]) -> None:
+        """Log ``message`` (a string, or a callable making it: built only when it is logged)."""
         if not self.logger.isEnabledFor(logging.WARNING):
             return
         now = self.clock()
         window = self._windows.get(key)
         if window is None:
+            if not isinstance(message, str):
+                message = message()
             self._windows[key] = [now, 0, message]
             self.logger.warning(message)
             return
         elapsed = now - window[0]
         if elapsed < self.interval:
             window[1] += 1
-            window[2] = message
             return
+        if not isinstance(message, str):
+            message = message()
         suppressed = window[1]
         window[0], window[1], window[2] = now, 0, message
         if suppressed:

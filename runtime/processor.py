@@ -19,18 +19,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
 from orjson import JSONDecodeError, loads
-from transpiler.jslib.numbers import number_to_string
 
 from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
 from runtime.encode import BadResult, json_quote, value_bytes
 from runtime.logs import RateLimitedLog, logger
 from runtime.message import Message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
+from transpiler.jslib.numbers import number_to_string
 
 __all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
 
@@ -92,6 +93,18 @@ class Metrics:
 
 
 _TS_FAST_MAX = 9007199254740992  # 2**53
+_JSON_WHITESPACE = frozenset((b" ", b"\t", b"\n", b"\r"))
+
+
+def _odd_start_message(topic: str, payload: bytes) -> str:
+    try:
+        reason = f"not a JSON object but {describe_json_type(loads(payload))}"
+    except JSONDecodeError as exc:
+        try:
+            reason = f"not a JSON object but {describe_json_type(slow_loads(payload, exc))}"
+        except Invalid as invalid:
+            reason = str(invalid)
+    return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
 
 
 class StreamProcessor:
@@ -163,14 +176,32 @@ class StreamProcessor:
 
     def _invalid(self, topic: str, what: object) -> None:
         self._slow.invalid += 1
-        if isinstance(what, Invalid):
-            reason = str(what)
-        elif isinstance(what, dict):
-            reason = 'missing "value"' if "value" not in what else '"value" is null'
-        else:
-            reason = f"not a JSON object but {describe_json_type(what)}"
-        self.log.warning(("invalid", topic),
-                         f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping")
+
+        def message() -> str:
+            if isinstance(what, Invalid):
+                reason = str(what)
+            elif isinstance(what, dict):
+                reason = 'missing "value"' if "value" not in what else '"value" is null'
+            else:
+                reason = f"not a JSON object but {describe_json_type(what)}"
+            return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
+
+        self.log.warning(("invalid", topic), message)
+
+    def _odd_start(self, handler: Any, topic: str, payload: bytes, meta: dict, out: list) -> None:
+        """A payload not starting with ``{``: JSON with leading whitespace, or no JSON object at all.
+        Rejecting the latter without a parse keeps invalid traffic cheap (orjson's exception is
+        a Python-level JSONDecodeError, expensive to build); the reason is worked out only if
+        the warning is actually logged."""
+        if payload[:1] in _JSON_WHITESPACE:
+            stripped = payload.lstrip(b" \t\n\r")
+            if stripped[:1] == b"{":
+                return handler(stripped, meta, out)
+        self._slow.invalid += 1
+        log = self.log
+        if log.logger.isEnabledFor(logging.WARNING):
+            log.warning(("invalid", topic), partial(_odd_start_message, topic, payload))
+        return None
 
     def _waiting(self, i: int, values: tuple) -> None:
         self._slow.waiting += 1
@@ -194,6 +225,7 @@ class StreamProcessor:
             "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
             "MISSING": MISSING, "jq": json_quote, "invalid": self._invalid, "fail": self._mapping_failed,
             "general": self._general_result, "num_slow": self._number_slow, "waiting": self._waiting,
+            "odd": self._odd_start,
         }
         for i, m in enumerate(spec.mappings):
             ns[f"F{i}"] = m.compiled.fn
@@ -216,6 +248,8 @@ class StreamProcessor:
             T = repr(topic)
             w(f"    def {name}(payload, meta, out):")
             w(f"        nonlocal {', '.join(f's{k}' for k in idxs)}")
+            w("        if payload[:1] != b'{':")
+            w(f"            return odd({name}, {T}, payload, meta, out)")
             w("        try:")
             w("            obj = loads(payload)")
             w("        except JSONDecodeError as e:")
