@@ -611,3 +611,28 @@ def test_timestamp_suffix():
     assert timestamp_suffix(2**53 + 1) == b',"timestamp_ms":9007199254740992}'
     assert timestamp_suffix(10**21) == b',"timestamp_ms":1e+21}'
     assert timestamp_suffix(10**400) == b',"timestamp_ms":null}'
+
+
+# ---- bounded evaluation, value isolation, mixed engines
+def test_time_limit_fails_only_that_mapping(caplog):
+    from transpiler.quickjs_engine import QuickJSLimits
+
+    cfg = config({"slow": "Array.from({length: 1e9}, (x, i) => i).length + press", "ok": "press + 1"})
+    p = StreamProcessor(cfg, limits=QuickJSLimits(time_limit=0.2))
+    assert p.describe()[0].engine == "quickjs"  # auto: what the python engine lacks runs in QuickJS
+    started = time.perf_counter()
+    with caplog.at_level(logging.WARNING, logger="runtime"):
+        out = p.process(value_msg(PRESS, 1.0))
+    assert time.perf_counter() - started < 5
+    assert topics(out) == ["ok"] and p.metrics.mapping_errors == 1
+    assert "mapping 'slow' (" in caplog.records[0].getMessage()
+    assert topics(p.process(value_msg(PRESS, 2.0))) == ["ok"]  # and the processor keeps working
+
+
+def test_mutating_methods_do_not_change_state():
+    p = StreamProcessor(config({"a": "press.reverse()[0]", "b": "press[0]", "c": "press.push(9)",
+                                "d": "press.length"}))
+    for _ in range(2):
+        out = p.process(msg(PRESS, b'{"value": [1, 2, 3], "timestamp_ms": 1}'))
+        assert [m.payload for m in out] == [js_payload(x, 1) for x in ["3", "1", "4", "3"]]
+    assert p.state() == {"press": [1.0, 2.0, 3.0]}
