@@ -36,12 +36,6 @@ def make_handwritten():
     t_serial = OUT + "serialNumber"
     t_device = OUT + "deviceType"
 
-    def number(x: float) -> bytes:
-        text = repr(x)
-        if text[-2:] == ".0" or "e" in text or "n" in text:
-            raise NotImplementedError("integral, exponent-form or non-finite result")
-        return text.encode()
-
     def process(message: Message) -> list[Message]:
         meta = message.meta
         topic = meta.get("umh_topic")
@@ -75,13 +69,21 @@ def make_handwritten():
             d3["umh_topic"] = t_pressure
             d4 = meta.copy()
             d4["umh_topic"] = t_rpm
-            out.append(Message(b'{"value":' + number(value + 4.00001) + sfx, d3))
-            out.append(Message(b'{"value":' + number(value / 4) + sfx, d4))
+            x = value + 4.00001
+            y = value / 4
+            # repr() has JavaScript's digits and form for non-integral numbers in this range
+            if not (x % 1.0 and 1e-4 <= x < 1e16 and y % 1.0 and 1e-4 <= y < 1e16):
+                raise NotImplementedError("integral, negative, tiny, huge or non-finite result")
+            out.append(Message(b'{"value":' + repr(x).encode() + sfx, d3))
+            out.append(Message(b'{"value":' + repr(y).encode() + sfx, d4))
         elif topic == TEMPF:
             state["tF"] = value
             d3 = meta.copy()
             d3["umh_topic"] = t_temperature
-            out.append(Message(b'{"value":' + number(value * 69 / 31) + sfx, d3))
+            x = value * 69 / 31
+            if not (x % 1.0 and 1e-4 <= x < 1e16):
+                raise NotImplementedError("integral, negative, tiny, huge or non-finite result")
+            out.append(Message(b'{"value":' + repr(x).encode() + sfx, d3))
         else:
             state["r"] = value
             d3 = meta.copy()

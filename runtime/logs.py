@@ -25,24 +25,25 @@ class RateLimitedLog:
         self.clock = clock
         self._windows: dict[Hashable, list] = {}  # key -> [window start, suppressed, last logged message]
 
-    def warning(self, key: Hashable, message: str | Callable[[], str]) -> None:
-        """Log ``message`` (a string, or a callable making it: built only when it is logged)."""
-        if not self.logger.isEnabledFor(logging.WARNING):
-            return
+    def warning(self, key: Hashable, message: str | Callable[..., str], *args: object) -> None:
+        """Log ``message``: a string, or a callable making it from ``args``, called only when the
+        message is actually logged."""
         now = self.clock()
         window = self._windows.get(key)
+        if window is not None and now - window[0] < self.interval:
+            window[1] += 1  # the common case under a flood: count, nothing else
+            return
+        if not self.logger.isEnabledFor(logging.WARNING):
+            return
         if window is None:
             if not isinstance(message, str):
-                message = message()
+                message = message(*args)
             self._windows[key] = [now, 0, message]
             self.logger.warning(message)
             return
         elapsed = now - window[0]
-        if elapsed < self.interval:
-            window[1] += 1
-            return
         if not isinstance(message, str):
-            message = message()
+            message = message(*args)
         suppressed = window[1]
         window[0], window[1], window[2] = now, 0, message
         if suppressed:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import yaml
 from orjson import JSONDecodeError, loads
 
 from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
-from runtime.encode import BadResult, json_quote, value_bytes
+from runtime.encode import BadResult, json_quote, number_text, value_bytes
 from runtime.logs import RateLimitedLog, logger
 from runtime.message import Message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
@@ -158,7 +157,7 @@ class StreamProcessor:
             what = f"{exc.name}: {exc.message}"  # JSError
         else:
             what = f"{type(exc).__name__}: {exc}"
-        self.log.warning(("mapping", i),
+        self.log.warning(i,  # keys: mapping index (int) or source topic (str)
                          f"mapping '{m.path}' ({m.source}) failed: {what}; no output for it{note}")
 
     def _general_result(self, i: int, r: object) -> bytes | None:
@@ -170,7 +169,7 @@ class StreamProcessor:
 
     def _number_slow(self, i: int, r: float) -> bytes | None:
         if r - r == 0.0:
-            return number_to_string(r).encode()
+            return number_text(r).encode()
         self._mapping_failed(i, BadResult(f"result is {number_to_string(r)}"))
         return None
 
@@ -186,22 +185,36 @@ class StreamProcessor:
                 reason = f"not a JSON object but {describe_json_type(what)}"
             return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
 
-        self.log.warning(("invalid", topic), message)
+        self.log.warning(topic, message)
 
-    def _odd_start(self, handler: Any, topic: str, payload: bytes, meta: dict, out: list) -> None:
-        """A payload not starting with ``{``: JSON with leading whitespace, or no JSON object at all.
-        Rejecting the latter without a parse keeps invalid traffic cheap (orjson's exception is
-        a Python-level JSONDecodeError, expensive to build); the reason is worked out only if
-        the warning is actually logged."""
-        if payload[:1] in _JSON_WHITESPACE:
-            stripped = payload.lstrip(b" \t\n\r")
-            if stripped[:1] == b"{":
-                return handler(stripped, meta, out)
-        self._slow.invalid += 1
+    def _make_odd_start(self):
+        slow = self._slow
+        warning = self.log.warning
+        whitespace = _JSON_WHITESPACE
+        message = _odd_start_message
+
         log = self.log
-        if log.logger.isEnabledFor(logging.WARNING):
-            log.warning(("invalid", topic), partial(_odd_start_message, topic, payload))
-        return None
+        windows = log._windows
+        clock = log.clock
+
+        def odd_start(handler: Any, topic: str, payload: bytes, meta: dict, out: list) -> None:
+            """A payload not starting with ``{``: JSON with leading whitespace, or no JSON object
+            at all. Rejecting the latter without a parse keeps invalid traffic cheap (orjson's
+            exception is a Python-level JSONDecodeError, expensive to build); the reason is
+            worked out only if the warning is actually logged."""
+            if payload[:1] in whitespace:
+                stripped = payload.lstrip(b" \t\n\r")
+                if stripped[:1] == b"{":
+                    return handler(stripped, meta, out)
+            slow.invalid += 1
+            window = windows.get(topic)  # RateLimitedLog.warning's suppression, inlined
+            if window is not None and clock() - window[0] < log.interval:
+                window[1] += 1
+                return None
+            warning(topic, message, topic, payload)
+            return None
+
+        return odd_start
 
     def _waiting(self, i: int, values: tuple) -> None:
         self._slow.waiting += 1
@@ -225,7 +238,7 @@ class StreamProcessor:
             "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
             "MISSING": MISSING, "jq": json_quote, "invalid": self._invalid, "fail": self._mapping_failed,
             "general": self._general_result, "num_slow": self._number_slow, "waiting": self._waiting,
-            "odd": self._odd_start,
+            "odd": self._make_odd_start(),
         }
         for i, m in enumerate(spec.mappings):
             ns[f"F{i}"] = m.compiled.fn
@@ -356,13 +369,11 @@ class StreamProcessor:
         w(f"{ind}    fail({i}, e)")
         w(f"{ind}else:")
         w(f"{ind}    if r.__class__ is float:")
-        w(f"{ind}        rb = repr(r)")
-        w(f"{ind}        if rb[-2:] == '.0':")
-        w(f"{ind}            rb = b'%d' % r")
-        w(f"{ind}        elif 'e' in rb or 'n' in rb:")
-        w(f"{ind}            rb = num_slow({i}, r)")
+        # not integral, and in the range where repr() has JavaScript's form and digits
+        w(f"{ind}        if r % 1.0 and (1e-4 <= r < 1e16 or -1e16 < r <= -1e-4):")
+        w(f"{ind}            rb = repr(r).encode()")
         w(f"{ind}        else:")
-        w(f"{ind}            rb = rb.encode()")
+        w(f"{ind}            rb = num_slow({i}, r)")
         w(f"{ind}    elif r.__class__ is str:")
         w(f"{ind}        rb = jq(r)")
         w(f"{ind}    else:")

@@ -636,3 +636,20 @@ def test_mutating_methods_do_not_change_state():
         out = p.process(msg(PRESS, b'{"value": [1, 2, 3], "timestamp_ms": 1}'))
         assert [m.payload for m in out] == [js_payload(x, 1) for x in ["3", "1", "4", "3"]]
     assert p.state() == {"press": [1.0, 2.0, 3.0]}
+
+
+def test_odd_characters_in_topics_and_paths_are_data_not_code():
+    weird = "umh.v1.x'\"\\\n}.press"
+    cfg = {"output_topic": "o'\"", "model": {"name": "m\\", "version": "v\n"},
+           "sources": {"s0": weird, "loads": weird},  # names the generated code uses itself
+           "mapping": {"a'b": "s0 + 1", 'c"d': {"e\\": '"x"'}}}
+    p = StreamProcessor(cfg)
+    out = p.process(value_msg(weird, 1.0))
+    assert [m.meta["umh_topic"] for m in out] == ["o'\"._m\\_v\n.c\"d.e\\", "o'\"._m\\_v\n.a'b"]
+    assert [m.payload for m in out] == [js_payload('"x"'), js_payload("2")]
+
+
+def test_whitespace_before_the_object_is_valid_json():
+    p = StreamProcessor(config({"x": "press"}))
+    [out] = p.process(msg(PRESS, b' \r\n\t{"value": 1, "timestamp_ms": 2}  '))
+    assert out.payload == b'{"value":1,"timestamp_ms":2}'
