@@ -103,6 +103,8 @@ def get_member(obj: Any, key: Any) -> Any:
             return JSFunction(k, None)
         return v
     if cls is list or cls is str:
+        if key.__class__ is not float and key.__class__ is not str:
+            key = to_property_key(key)  # [0], true, null ...: the index their string names
         i = _index(key)
         if i is not None:
             return obj[i] if i < len(obj) else UNDEFINED
