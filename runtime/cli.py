@@ -2,6 +2,7 @@
 
     streamproc run CONFIG [--input PATH|-] [--output PATH|-] [--engine auto|python|quickjs]
                           [--stats] [--time-limit S] [--memory-limit BYTES] [--log-level LEVEL]
+                      [--kafka BOOTSTRAP [--topic T] [--group ID] | --mqtt HOST:PORT [--qos N]]
     streamproc check CONFIG [--engine ...]
 
 Input lines are ``{"payload": ..., "meta": {...}}`` (a string payload is the raw payload text,
@@ -21,6 +22,7 @@ from typing import IO, Any
 
 import orjson
 
+from runtime import connectors
 from runtime.config import ConfigError
 from runtime.message import Message
 from runtime.processor import StreamProcessor
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--log-level", default="warning",
                      choices=("debug", "info", "warning", "error", "critical"),
                      help="runtime log level on stderr (default: warning)")
+    connectors.add_arguments(run)
 
     check = sub.add_parser("check", help="validate a configuration and describe its mappings")
     check.add_argument("config", help="processor configuration (YAML)")
@@ -155,6 +158,7 @@ def _run(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
     runtime_logger = logging.getLogger("runtime")
+    saved = runtime_logger.level, runtime_logger.propagate  # main() may run inside a host program
     runtime_logger.addHandler(handler)
     runtime_logger.setLevel(level)
     runtime_logger.propagate = False
@@ -162,6 +166,12 @@ def _run(args: argparse.Namespace) -> int:
         processor = _load(args)
         if processor is None:
             return 2
+        if connectors.wants_connector(args):
+            try:
+                return connectors.run_connector(processor, args, prog=PROG)
+            except connectors.ConnectorError as exc:
+                _err(str(exc))
+                return 1
         try:
             inp = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
         except OSError as exc:
@@ -182,6 +192,7 @@ def _run(args: argparse.Namespace) -> int:
                     out.close()
     finally:
         runtime_logger.removeHandler(handler)
+        runtime_logger.level, runtime_logger.propagate = saved
 
 
 def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argparse.Namespace) -> int:
@@ -240,7 +251,12 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "run" and connectors.wants_connector(args):
+        problem = connectors.check_arguments(args)
+        if problem:
+            parser.error(problem)
     if args.command == "check":
         return _check(args)
     return _run(args)

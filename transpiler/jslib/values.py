@@ -56,6 +56,7 @@ class JSFunction:
 
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
 def _split_astral(match: re.Match[str]) -> str:
@@ -70,11 +71,16 @@ def to_utf16(s: str) -> str:
     return _ASTRAL.sub(_split_astral, s)
 
 
+def _join_pair(match: re.Match[str]) -> str:
+    hi, lo = match.group()
+    return chr(0x10000 + ((ord(hi) - 0xD800) << 10) + (ord(lo) - 0xDC00))
+
+
 def from_utf16(s: str) -> str:
     """Return an ordinary ``str``: valid surrogate pairs joined, lone surrogates kept."""
     if s.isascii() or _SURROGATE.search(s) is None:
         return s
-    return s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    return _PAIR.sub(_join_pair, s)
 
 
 def _int_to_double(v: int) -> float:
@@ -86,7 +92,7 @@ def _int_to_double(v: int) -> float:
 
 def is_array_index(key: str) -> bool:
     """True for canonical array-index keys ("0", "17"), which JavaScript orders first."""
-    return key.isdigit() and (key == "0" or key[0] != "0") and int(key) < 4294967295
+    return key.isascii() and key.isdigit() and (key == "0" or key[0] != "0") and int(key) < 4294967295
 
 
 def js_object(items: dict[str, Any]) -> dict[str, Any]:
