@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up everything the project needs on a fresh machine (Python 3.11 with pip):
+# the package with its dev, connectors and bench extras, and Debian's mosquitto for the MQTT tests.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+    else
+        echo "setup.sh: install mosquitto (apt-get install mosquitto) for the MQTT tests" >&2
+    fi
+fi
+python3 -m pip install --quiet --disable-pip-version-check -e '.[dev,connectors,bench]'
