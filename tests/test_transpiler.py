@@ -279,3 +279,9 @@ def test_float_operands_run_on_the_specialised_body() -> None:
     e = compile_expression("press + 4.00001", ["press"])
     fast_line = e.python_source.splitlines()[3]
     assert fast_line.strip() == "return (press + 4.00001)"
+
+
+def test_variables_named_like_python_builtins_do_not_shadow_generated_code() -> None:
+    e = compile_expression("len + float + abs + s.length + Math.abs(len)", ["len", "float", "abs", "s"])
+    assert e.fn(1.0, 2.0, -3.0, "ab") == 3.0
+    assert e.fn(1.0, 2.0, -3.0, 5.0) != e.fn(1.0, 2.0, -3.0, 5.0)  # (5).length is undefined: NaN

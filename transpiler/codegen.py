@@ -12,6 +12,7 @@ then hands the expression to QuickJS.
 
 from __future__ import annotations
 
+import builtins as builtins_module
 import keyword
 import math
 from dataclasses import dataclass
@@ -88,7 +89,8 @@ def literal(value: Any) -> Code:
 def python_name(js_name: str, index: int) -> str:
     """A readable Python parameter name for a JavaScript variable (``press`` stays ``press``)."""
     if js_name.isascii() and js_name.isidentifier() and not keyword.iskeyword(js_name) \
-            and not js_name.startswith("_") and js_name not in HELPERS:
+            and not js_name.startswith("_") and js_name not in HELPERS \
+            and not hasattr(builtins_module, js_name):  # generated code calls abs, float, len
         return js_name
     return f"_v{index}"
 
