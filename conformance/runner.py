@@ -1,0 +1,271 @@
+"""Running conformance cases: our engine (``engine="auto"``) against QuickJS, tallied by family.
+
+A *case* is one expression in one environment. ``Conformance.check`` compiles the expression
+with ``compile_expression(..., engine="auto")`` (which runs it in the python engine whenever
+the subset allows, so the table can show the share that really ran in Python), evaluates it,
+evaluates the same source in the independent QuickJS reference, and compares by the rules of
+``conformance.reference``: same type, numbers by ``Object.is`` (one ulp for the approximated
+functions), strings by code unit, arrays and objects deeply with key order, and a throw only
+against a throw of the same error name.
+
+The processor level runs ``runtime.StreamProcessor`` with ``engine="python"`` and with
+``engine="quickjs"`` over the same configuration and messages and compares the output
+payload bytes and metadata of every message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.environments import ENVIRONMENTS, VARIABLES
+from conformance.reference import Outcome, Reference, agree, allowed_ulps, js_literal
+from transpiler import compile_expression
+from transpiler.errors import ExpressionError, JSError
+from transpiler.jslib.values import UNDEFINED, JSFunction
+
+_QUIET = logging.getLogger("conformance.quiet")
+_QUIET.disabled = True
+_QUIET.propagate = False
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass
+class Counts:
+    cases: int = 0
+    agree: int = 0
+    python: int = 0
+
+    @property
+    def disagree(self) -> int:
+        return self.cases - self.agree
+
+
+@dataclass
+class Disagreement:
+    origin: str
+    family: str
+    source: str
+    env: dict
+    engine: str
+    ours: Outcome
+    reference: Outcome
+
+    def describe(self) -> str:
+        values = ", ".join(f"{k} = {js_literal(v)}" for k, v in self.env.items()) or "(no variables)"
+        return (f"[{self.origin}/{self.family}] {self.source}\n    with {values}\n"
+                f"    ours ({self.engine}): {show(self.ours)}\n    QuickJS: {show(self.reference)}")
+
+    def as_dict(self) -> dict:
+        return {"origin": self.origin, "family": self.family, "expression": self.source,
+                "values": {k: js_literal(v) for k, v in self.env.items()}, "engine": self.engine,
+                "ours": show(self.ours), "quickjs": show(self.reference)}
+
+
+def show(outcome: Outcome) -> str:
+    if outcome.error:
+        return f"throws {outcome.error}: {outcome.message}"
+    return to_source(outcome.value)
+
+
+def to_source(value: Any) -> str:
+    """A JavaScript-like rendering of a result (strings quoted, -0 and NaN visible)."""
+    if isinstance(value, JSFunction):
+        return f"function {value.name}"
+    if isinstance(value, str):
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    if isinstance(value, float):
+        if value == 0.0 and math.copysign(1.0, value) < 0:
+            return "-0"
+        return js_literal(value).strip("()")
+    if isinstance(value, list):
+        return "[" + ", ".join(to_source(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{json.dumps(k, ensure_ascii=False)}: {to_source(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if value is UNDEFINED:
+        return "undefined"
+    return js_literal(value) if value is None or isinstance(value, bool) else repr(value)
+
+
+class Conformance:
+    """Checks cases against QuickJS and keeps the tally and the disagreements."""
+
+    def __init__(self, engine: str = "auto") -> None:
+        self.engine = engine
+        self.reference = Reference()
+        self.counts: dict[tuple[str, str], Counts] = {}
+        self.disagreements: list[Disagreement] = []
+
+    # ---------------------------------------------------------------- expressions
+    def _compile(self, source: str) -> Any:
+        return compile_expression(source, VARIABLES, engine=self.engine)
+
+    def evaluate_ours(self, compiled: Any, env: Mapping[str, Any]) -> Outcome:
+        try:
+            return Outcome(value=compiled(env))
+        except JSError as err:
+            return Outcome(error=err.name, message=err.message)
+        except RecursionError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a Python exception is an engine bug
+            return Outcome(error=f"Python {type(exc).__name__}", message=str(exc))
+
+    def check(self, source: str, env: Mapping[str, Any], family: str, origin: str) -> bool:
+        """One case: True when the engines agree (the case is tallied either way)."""
+        try:
+            compiled = self._compile(source)
+        except ExpressionError as err:
+            ref = self.reference.evaluate(source, env)
+            ours = Outcome(error="SyntaxError" if str(err).startswith("syntax error") else "ExpressionError",
+                           message=str(err))
+            return self._record(origin, family, source, dict(env), "none", ours, ref)
+        used = {name: env[name] for name in compiled.dependencies if name in env}
+        ours = self.evaluate_ours(compiled, used)
+        ref = self.reference.evaluate(source, used)
+        return self._record(origin, family, source, used, compiled.engine, ours, ref)
+
+    def _record(self, origin: str, family: str, source: str, env: dict, engine: str, ours: Outcome,
+                ref: Outcome) -> bool:
+        ok = agree(ours, ref, allowed_ulps(source))
+        c = self.counts.setdefault((origin, family), Counts())
+        c.cases += 1
+        c.agree += ok
+        c.python += engine == "python"
+        if not ok:
+            self.disagreements.append(Disagreement(origin, family, source, env, engine, ours, ref))
+        return ok
+
+    def check_expression(self, source: str, family: str, envs: Sequence[Mapping[str, Any]] = ENVIRONMENTS,
+                         origin: str = "corpus") -> int:
+        """An expression in every environment that differs in the variables it uses; returns
+        the number of disagreements."""
+        try:
+            deps = self._compile(source).dependencies
+        except ExpressionError:
+            deps = ()
+        seen: set[tuple[str, ...]] = set()
+        bad = 0
+        for env in envs:
+            key = tuple(js_literal(env[d]) + repr(type(env[d])) for d in deps)
+            if key in seen:
+                continue
+            seen.add(key)
+            bad += not self.check(source, env, family, origin)
+        return bad
+
+    def run_corpus(self, items: Iterable[tuple[str, str]] | None = None) -> None:
+        from conformance.corpus import corpus
+
+        for family, source in (items if items is not None else corpus()):
+            self.check_expression(source, family)
+
+    def run_generated(self, examples: int, seed: int | None = None) -> None:
+        """``examples`` generated (expression, values) cases, tallied without stopping."""
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import seed as hypothesis_seed
+
+        from conformance.strategies import cases
+
+        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(cases())
+        def run(case):
+            expr, env = case
+            self.check(expr.text, env, expr.family, "generated")
+
+        if seed is not None:
+            run = hypothesis_seed(seed)(run)
+        run()
+
+    # ---------------------------------------------------------------- processor level
+    def check_stream(self, config: Mapping, messages: Sequence[Any], family: str) -> bool:
+        """Both engines over the same configuration and messages: byte-identical outputs."""
+        from runtime import StreamProcessor
+        from runtime.logs import RateLimitedLog
+
+        quiet = RateLimitedLog(_QUIET)
+        processors = {}
+        for engine in ("python", "quickjs"):
+            processors[engine] = StreamProcessor(config, engine=engine, log=quiet)
+        c = self.counts.setdefault(("processor", family), Counts())
+        all_ok = True
+        for message in messages:
+            outs = {e: [(m.payload, m.meta) for m in p.process_batch([message])]
+                    for e, p in processors.items()}
+            ok = outs["python"] == outs["quickjs"]
+            c.cases += 1
+            c.agree += ok
+            c.python += 1
+            if not ok:
+                all_ok = False
+                self.disagreements.append(Disagreement(
+                    "processor", family, json.dumps(config.get("mapping"), ensure_ascii=False),
+                    {"payload": message.payload.decode("utf-8", "replace"), "meta": message.meta},
+                    "python", Outcome(value=repr(outs["python"])), Outcome(value=repr(outs["quickjs"]))))
+        return all_ok
+
+    def run_examples(self) -> None:
+        from conformance.streams import example_streams
+
+        for _name, config, messages in example_streams():
+            self.check_stream(config, messages, "examples")
+
+    def run_streams(self, examples: int, seed: int | None = None) -> None:
+        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import seed as hypothesis_seed
+
+        from conformance.streams import streams
+
+        @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(streams())
+        def run(stream):
+            config, messages = stream
+            self.check_stream(config, messages, "generated-streams")
+
+        if seed is not None:
+            run = hypothesis_seed(seed)(run)
+        run()
+
+    # ---------------------------------------------------------------- reporting
+    def totals(self) -> Counts:
+        total = Counts()
+        for c in self.counts.values():
+            total.cases += c.cases
+            total.agree += c.agree
+            total.python += c.python
+        return total
+
+    def table(self) -> str:
+        rows = [("origin", "family", "cases", "agree", "disagree", "python")]
+        for (origin, family), c in self.counts.items():
+            rows.append((origin, family, str(c.cases), str(c.agree), str(c.disagree), _share(c)))
+        t = self.totals()
+        rows.append(("total", "", str(t.cases), str(t.agree), str(t.disagree), _share(t)))
+        widths = [max(len(r[i]) for r in rows) for i in range(6)]
+        lines = []
+        for n, r in enumerate(rows):
+            lines.append("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                                   for i, (cell, w) in enumerate(zip(r, widths))).rstrip())
+            if n == 0 or n == len(rows) - 2:
+                lines.append("  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    def report(self) -> dict:
+        return {
+            "families": [{"origin": o, "family": f, "cases": c.cases, "agree": c.agree,
+                          "disagree": c.disagree, "python_share": c.python / c.cases if c.cases else 0.0}
+                         for (o, f), c in self.counts.items()],
+            "total": {"cases": self.totals().cases, "disagree": self.totals().disagree},
+            "disagreements": [d.as_dict() for d in self.disagreements],
+        }
+
+
+def _share(c: Counts) -> str:
+    return f"{100.0 * c.python / c.cases:.1f}%" if c.cases else "-"
