@@ -138,6 +138,8 @@ def call_method(obj: Any, key: Any, *args: Any) -> Any:
         impl = methods.get(k)
         if impl is not None:
             return impl(obj, *args)
+    if cls is list:  # [Math.max][0](1, 2): a function stored in the array
+        return call_value(get_member(obj, k), *args)
     raise type_error("not a function")
 
 
