@@ -12,28 +12,18 @@ from orjson import JSONEncodeError
 from orjson import dumps as _dumps
 
 from transpiler.jslib.jsjson import json_stringify
-from transpiler.jslib.numbers import number_to_string
+from transpiler.jslib.numbers import number_to_bytes, number_to_string
 from transpiler.jslib.values import UNDEFINED, JSFunction
 
 MAX_SAFE = 9007199254740992  # 2**53: integers up to this print the same as their double
 
 __all__ = [
-    "BadResult", "MAX_SAFE", "json_quote", "number_text", "timestamp_suffix", "value_bytes",
+    "BadResult", "MAX_SAFE", "json_quote", "timestamp_suffix", "value_bytes",
 ]
 
 
 class BadResult(Exception):
     """A mapping result that produces no output (undefined, null, function, NaN, +-Infinity)."""
-
-
-def number_text(x: float) -> str:
-    """ECMAScript Number::toString of a finite double (``26.0`` -> ``26``, ``-0.0`` -> ``0``)."""
-    r = repr(x)
-    if r[-2:] == ".0":  # integral and below 1e16: the decimal digits of the integer
-        return "%d" % x  # noqa: UP031 - %d truncates the float exactly
-    if "e" in r or "n" in r:  # exponent form (tiny or >= 1e16), or inf/nan
-        return number_to_string(x)
-    return r  # |x| in [1e-4, 1e16), not integral: repr has the JS digits and form
 
 
 def json_quote(s: str) -> bytes:
@@ -50,7 +40,7 @@ def value_bytes(v: object) -> bytes:
     cls = v.__class__
     if cls is float:
         if v - v == 0.0:  # type: ignore[operator]  # finite
-            return number_text(v).encode()  # type: ignore[arg-type]
+            return number_to_bytes(v)  # type: ignore[arg-type]
         raise BadResult(f"result is {number_to_string(v)}")  # type: ignore[arg-type]
     if cls is str:
         return json_quote(v)  # type: ignore[arg-type]
@@ -82,5 +72,5 @@ def timestamp_suffix(ts: int | float) -> bytes:
     except OverflowError:
         t = math.inf
     # JSON.stringify writes a non-finite number as null
-    text = number_text(t) if t - t == 0.0 else "null"
+    text = number_to_string(t) if t - t == 0.0 else "null"
     return b',"timestamp_ms":' + text.encode() + b"}"

@@ -13,7 +13,7 @@ type, an integral or exponent-form result, or an unusual ``timestamp_ms`` raises
 
 from __future__ import annotations
 
-from orjson import JSONDecodeError, loads
+from orjson import JSONDecodeError, dumps, loads
 
 from runtime.message import Message
 
@@ -69,21 +69,22 @@ def make_handwritten():
             d3["umh_topic"] = t_pressure
             d4 = meta.copy()
             d4["umh_topic"] = t_rpm
-            x = value + 4.00001
-            y = value / 4
-            # repr() has JavaScript's digits and form for non-integral numbers in this range
-            if not (x % 1.0 and 1e-4 <= x < 1e16 and y % 1.0 and 1e-4 <= y < 1e16):
-                raise NotImplementedError("integral, negative, tiny, huge or non-finite result")
-            out.append(Message(b'{"value":' + repr(x).encode() + sfx, d3))
-            out.append(Message(b'{"value":' + repr(y).encode() + sfx, d4))
+            # orjson (Ryu) prints JavaScript's digits and layout for non-integral numbers
+            # whenever it writes no exponent
+            xb = dumps(value + 4.00001)
+            yb = dumps(value / 4)
+            if b"e" in xb or b"e" in yb or xb[-2:] == b".0" or yb[-2:] == b".0":
+                raise NotImplementedError("integral, tiny, huge or non-finite result")
+            out.append(Message(b'{"value":' + xb + sfx, d3))
+            out.append(Message(b'{"value":' + yb + sfx, d4))
         elif topic == TEMPF:
             state["tF"] = value
             d3 = meta.copy()
             d3["umh_topic"] = t_temperature
-            x = value * 69 / 31
-            if not (x % 1.0 and 1e-4 <= x < 1e16):
-                raise NotImplementedError("integral, negative, tiny, huge or non-finite result")
-            out.append(Message(b'{"value":' + repr(x).encode() + sfx, d3))
+            xb = dumps(value * 69 / 31)
+            if b"e" in xb or xb[-2:] == b".0":
+                raise NotImplementedError("integral, tiny, huge or non-finite result")
+            out.append(Message(b'{"value":' + xb + sfx, d3))
         else:
             state["r"] = value
             d3 = meta.copy()

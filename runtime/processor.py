@@ -26,11 +26,11 @@ import yaml
 from orjson import JSONDecodeError, loads
 
 from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
-from runtime.encode import BadResult, json_quote, number_text, value_bytes
+from runtime.encode import BadResult, json_quote, value_bytes
 from runtime.logs import RateLimitedLog, logger
 from runtime.message import Message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
-from transpiler.jslib.numbers import number_to_string
+from transpiler.jslib.numbers import number_to_bytes, number_to_string
 
 __all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
 
@@ -167,11 +167,8 @@ class StreamProcessor:
             self._mapping_failed(i, exc)
             return None
 
-    def _number_slow(self, i: int, r: float) -> bytes | None:
-        if r - r == 0.0:
-            return number_text(r).encode()
+    def _non_finite(self, i: int, r: float) -> None:
         self._mapping_failed(i, BadResult(f"result is {number_to_string(r)}"))
-        return None
 
     def _invalid(self, topic: str, what: object) -> None:
         self._slow.invalid += 1
@@ -236,8 +233,9 @@ class StreamProcessor:
         ns: dict[str, Any] = {
             "loads": loads, "JSONDecodeError": JSONDecodeError, "Invalid": Invalid,
             "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
-            "MISSING": MISSING, "jq": json_quote, "invalid": self._invalid, "fail": self._mapping_failed,
-            "general": self._general_result, "num_slow": self._number_slow, "waiting": self._waiting,
+            "MISSING": MISSING, "jq": json_quote, "n2b": number_to_bytes, "invalid": self._invalid,
+            "fail": self._mapping_failed,
+            "general": self._general_result, "non_finite": self._non_finite, "waiting": self._waiting,
             "odd": self._make_odd_start(),
         }
         for i, m in enumerate(spec.mappings):
@@ -369,11 +367,7 @@ class StreamProcessor:
         w(f"{ind}    fail({i}, e)")
         w(f"{ind}else:")
         w(f"{ind}    if r.__class__ is float:")
-        # not integral, and in the range where repr() has JavaScript's form and digits
-        w(f"{ind}        if r % 1.0 and (1e-4 <= r < 1e16 or -1e16 < r <= -1e-4):")
-        w(f"{ind}            rb = repr(r).encode()")
-        w(f"{ind}        else:")
-        w(f"{ind}            rb = num_slow({i}, r)")
+        w(f"{ind}        rb = n2b(r) if r - r == 0.0 else non_finite({i}, r)  # NaN, +-Infinity: no output")
         w(f"{ind}    elif r.__class__ is str:")
         w(f"{ind}        rb = jq(r)")
         w(f"{ind}    else:")

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from transpiler.errors import JSError
 from transpiler.jslib.numbers import (
+    number_to_bytes,
     number_to_string,
     number_to_string_radix,
     parse_float,
@@ -220,12 +221,25 @@ def test_number_to_string_random_and_powers_of_two():
     got = [number_to_string(x) for x in xs]
     bad = [(x, g, e) for x, g, e in zip(xs, got, expected) if g != e]
     assert not bad[:10]
+    as_bytes = [number_to_bytes(x).decode() for x in xs]
+    assert [(x, g) for x, g, e in zip(xs, as_bytes, expected) if g != e][:10] == []
+
+
+def test_number_to_string_across_every_decimal_magnitude():
+    # the fast path trusts orjson's layout wherever it prints no exponent: sweep its borders
+    rng = random.Random(5)
+    xs = [m * 10.0**k for k in range(-9, 23) for m in (rng.uniform(1, 10), round(rng.uniform(1, 10), 2),
+                                                       -rng.uniform(1, 10), 1.5, 2.0**-3)]
+    expected = qjs_batch([f"String({js_lit(x)})" for x in xs])
+    assert [(x, number_to_string(x)) for x, e in zip(xs, expected) if number_to_string(x) != e] == []
+    assert [(x, number_to_bytes(x)) for x, e in zip(xs, expected) if number_to_bytes(x) != e.encode()] == []
 
 
 @HYP
 @given(any_float)
 def test_number_to_string_hypothesis(x):
     assert number_to_string(x) == qjs(f"String({js_lit(x)})")
+    assert number_to_bytes(x) == number_to_string(x).encode()
 
 
 def test_number_to_string_returns_zero_for_negative_zero():

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 import runtime.config
 from runtime import ConfigError, MappingInfo, Message, Metrics, StreamProcessor
-from runtime.encode import json_quote, number_text, timestamp_suffix, value_bytes
+from runtime.encode import json_quote, timestamp_suffix, value_bytes
 from runtime.handwritten import make_handwritten
 from runtime.logs import RateLimitedLog
+from transpiler.jslib.numbers import number_to_string
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BASE = "umh.v1.corpA.plant-A.aawd"
@@ -595,7 +596,7 @@ def test_boiler_example_outputs():
 @settings(max_examples=500, deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_number_text_matches_javascript(x):
-    assert number_text(x) == js(f"String({x!r})")
+    assert number_to_string(x) == js(f"String({x!r})")
     assert value_bytes(x) == js(f"JSON.stringify({x!r})").encode()
 
 
