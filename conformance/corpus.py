@@ -168,6 +168,9 @@ FAMILIES: dict[str, list[str]] = {
         # call_method: a function stored in an array, called by index ([Math.max][0](1, 2)),
         # threw "not a function"
         "[Math.max][0](x, y)", "[Math.abs, parseInt][f ? 0 : 1](s)",
+        # get_member: .length of a function value (Math.max.length, 'a'.slice.length) was undefined
+        "Math.max.length", "parseInt.length + JSON.stringify.length", "s.slice.length", "x.toString.length",
+        "a.toString.length", "(f ? Math.abs : Math.hypot).length",
     ],
 }
 

@@ -42,9 +42,10 @@ for _name, _fn in builtins.GLOBAL_FUNCTIONS.items():
 for _ns, _table in builtins.NAMESPACE_FUNCTIONS.items():
     for _name, _fn in _table.items():
         HELPERS[f"_{_ns}_{_name}"] = _fn
-        HELPERS[f"_fv_{_ns}_{_name}"] = values.JSFunction(_name, _fn)
+        HELPERS[f"_fv_{_ns}_{_name}"] = values.JSFunction(
+            _name, _fn, builtins.FUNCTION_LENGTHS.get(f"{_ns}.{_name}", 1))
 for _name, _fn in builtins.GLOBAL_FUNCTIONS.items():
-    HELPERS[f"_fv_{_name}"] = values.JSFunction(_name, _fn)
+    HELPERS[f"_fv_{_name}"] = values.JSFunction(_name, _fn, builtins.FUNCTION_LENGTHS.get(_name, 1))
 for _prefix, _table in (("_s_", strings.STRING_METHODS), ("_a_", arrays.ARRAY_METHODS),
                         ("_n_", members.NUMBER_METHODS)):
     for _name, _fn in _table.items():

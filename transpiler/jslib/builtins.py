@@ -127,5 +127,12 @@ NAMESPACE_CONSTANTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# ``.length`` of the function values above (``Math.max.length`` is 2); every other one is 1
+FUNCTION_LENGTHS: dict[str, int] = {
+    "parseInt": 2, "Number.parseInt": 2, "Math.atan2": 2, "Math.hypot": 2, "Math.imul": 2,
+    "Math.max": 2, "Math.min": 2, "Math.pow": 2, "Math.random": 0, "JSON.stringify": 3,
+    "JSON.parse": 2, "Date.now": 0,
+}
+
 # calls whose result changes from one evaluation to the next
 IMPURE_CALLS: frozenset[tuple[str, str]] = frozenset({("Math", "random"), ("Date", "now")})

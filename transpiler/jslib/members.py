@@ -78,6 +78,22 @@ _METHODS_BY_TYPE: dict[type, dict[str, Any]] = {
 METHOD_NAMES: frozenset[str] = frozenset().union(*(m.keys() for m in _METHODS_BY_TYPE.values()))
 
 
+_NO_PARAMETERS = frozenset({"toUpperCase", "toLowerCase", "trim", "trimStart", "trimEnd", "toString",
+                            "valueOf", "normalize"})
+_TWO_PARAMETERS = frozenset({"slice", "substring", "substr", "split", "replace", "replaceAll"})
+
+
+def _method(cls: type, name: str) -> JSFunction:
+    """The function value of a method read without calling it (``'a'.at``), with its length."""
+    if name in _TWO_PARAMETERS:
+        length = 2
+    elif name in _NO_PARAMETERS and not (cls is float and name == "toString"):
+        length = 0
+    else:
+        length = 1
+    return JSFunction(name, None, length)
+
+
 def _nullish_read(obj: Any, key: Any) -> Exception:
     return type_error(f"cannot read property '{to_string(key)}' of {to_string(obj)}")
 
@@ -100,7 +116,7 @@ def get_member(obj: Any, key: Any) -> Any:
         k = key if key.__class__ is str else to_property_key(key)
         v = obj.get(k, UNDEFINED)
         if v is UNDEFINED and k in OBJECT_METHODS:
-            return JSFunction(k, None)
+            return _method(cls, k)
         return v
     if cls is list or cls is str:
         if key.__class__ is not float and key.__class__ is not str:
@@ -112,16 +128,18 @@ def get_member(obj: Any, key: Any) -> Any:
         if k == "length":
             return float(len(obj))
         if k in _METHODS_BY_TYPE[cls] and k not in BLOCKED_PROPERTIES:
-            return JSFunction(k, None)
+            return _method(cls, k)
         return UNDEFINED
     if obj is None or obj is UNDEFINED:
         raise _nullish_read(obj, key)
     k = key if key.__class__ is str else to_property_key(key)
     if cls is JSFunction:
+        if k == "length" and obj.length is not None:
+            return float(obj.length)
         return obj.name if k == "name" else UNDEFINED
     methods = _METHODS_BY_TYPE.get(cls)
     if methods is not None and k in methods:
-        return JSFunction(k, None)
+        return _method(cls, k)
     return UNDEFINED
 
 

@@ -44,11 +44,12 @@ class JSFunction:
     a value (``typeof Math.sqrt``, ``[Math.abs]``) and be called later through ``call_value``.
     """
 
-    __slots__ = ("name", "impl")
+    __slots__ = ("name", "impl", "length")
 
-    def __init__(self, name: str, impl: Any) -> None:
+    def __init__(self, name: str, impl: Any, length: int | None = None) -> None:
         self.name = name
         self.impl = impl
+        self.length = length  # its ``.length`` (number of declared parameters), if known
 
     def __repr__(self) -> str:
         return f"<JSFunction {self.name}>"
