@@ -63,7 +63,7 @@ FAMILIES: dict[str, list[str]] = {
         "f && a", "f || a", "(a || b) && (x || y)", "arr && o", "o || arr", "a && b || x",
     ],
     "bitwise": [
-        "a | 0", "a & b", "a | b", "a ^ b", "~a", "a << b", "a >> b", "a >>> b", "x | 0", "x >>> 0",
+        "a | 0", "a & b", "a | b", "a ^ b", "a << b", "a >> b", "a >>> b", "x | 0", "x >>> 0",
         "x >> 1", "x << 33", "x & 255", "x ^ -1", "s | 0", "s >>> 0", "x << y", "-1 >>> x",
         "2147483648 | 0", "4294967296 | 0", "~~x", "x >>> 32", "1 << 31", "(x | 0) === x",
     ],
@@ -152,8 +152,8 @@ FAMILIES: dict[str, list[str]] = {
     "errors": [
         "null.x", "undefined.x", "a.k.k", "x.toUpperCase()", "s.toFixed(2)", "'x'.repeat(-1)",
         "s.repeat(Infinity)", "x.toFixed(101)", "x.toString(1)", "x.toPrecision(0)", "'a'.join()",
-        "Math.PI()", "null[0]", "String.fromCodePoint(-1)", "String.fromCodePoint(x)",
-        "JSON.parse('{')", "JSON.parse(s)", "arr.foo()", "o.k()", "a()", "x.toExponential(-1)",
+        "Math.PI()", "null[0]", "String.fromCodePoint(-1)",
+        "String.fromCodePoint(1.5)", "JSON.parse('{')", "arr.foo()", "o.k()", "a()", "x.toExponential(-1)",
     ],
     "quickjs-fallback": [  # outside the python subset: engine="auto" runs these in QuickJS
         "a ?? b", "o?.k", "o?.k?.k", "arr.map(v => v + 1)", "[...arr, x]", "({...o, z: x})",
@@ -167,10 +167,14 @@ FAMILIES: dict[str, list[str]] = {
         "s[arr]", "'abc'[[1]]", "[5, 6][[1]]", "'null'[[-0]]", "arr[[0]]",
         # call_method: a function stored in an array, called by index ([Math.max][0](1, 2)),
         # threw "not a function"
-        "[Math.max][0](x, y)", "[Math.abs, parseInt][f ? 0 : 1](s)",
+        "[Math.max][0](x, y)", "[String, parseInt][f ? 0 : 1](s)",
         # get_member: .length of a function value (Math.max.length, 'a'.slice.length) was undefined
         "Math.max.length", "parseInt.length + JSON.stringify.length", "s.slice.length", "x.toString.length",
         "a.toString.length", "(f ? Math.abs : Math.hypot).length",
+        # Math functions called as values received raw JavaScript values without ToNumber:
+        # [Math.abs][0]('5') raised Python's TypeError
+        "[Math.abs, parseInt][f ? 0 : 1](s)", "(f ? Math.max : Math.min)(a, b, s)",
+        "(f ? Math.atan2 : Math.pow)(s)", "(f ? Math.round : Math.sign)()",
     ],
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import orjson
@@ -46,6 +47,14 @@ def example_streams() -> list[tuple[str, dict, list[Message]]]:
     return out
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dumps(v) -> str:
+    """JSON text, non-ASCII kept as UTF-8, lone surrogates escaped (UTF-8 cannot carry them)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(v, ensure_ascii=False))
+
+
 def _json_value(v) -> str | None:
     """JSON text of a variable value, or None when JSON cannot carry it."""
     if v is UNDEFINED or (isinstance(v, float) and not math.isfinite(v)):
@@ -56,10 +65,10 @@ def _json_value(v) -> str | None:
     if isinstance(v, dict):
         items = [_json_value(x) for x in v.values()]
         return None if None in items else "{" + ",".join(
-            f"{json.dumps(k, ensure_ascii=False)}:{x}" for k, x in zip(v, items)) + "}"
+            f"{_dumps(k)}:{x}" for k, x in zip(v, items)) + "}"
     if isinstance(v, float) and v.is_integer() and abs(v) < 1e22 and str(v) != "-0.0":
         return str(int(v))  # a JSON integer, as most producers write whole numbers
-    return json.dumps(v, ensure_ascii=False)
+    return _dumps(v)
 
 
 _KINDS = {"x": _numbers, "y": _numbers, "s": _strings, "t": _strings, "f": st.booleans(),

@@ -49,7 +49,7 @@ def test_python_str_for_number_to_string_is_caught(swap_helper) -> None:
     swap_helper("_n2s", str)
     conf = _corpus_disagreements(["templates", "arithmetic"])
     assert conf.disagreements
-    assert any(d.source == "x + s" for d in conf.disagreements)
+    assert any(d.source == "`${x}`" for d in conf.disagreements)
 
 
 def test_python_percent_for_remainder_is_caught(swap_helper) -> None:

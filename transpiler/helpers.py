@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from transpiler.jslib import arrays, builtins, coerce, members, operators, strings, values
+from transpiler.jslib import arrays, builtins, coerce, jmath, members, operators, strings, values
 from transpiler.jslib.numbers import number_to_string
 
 
@@ -43,7 +43,8 @@ for _ns, _table in builtins.NAMESPACE_FUNCTIONS.items():
     for _name, _fn in _table.items():
         HELPERS[f"_{_ns}_{_name}"] = _fn
         HELPERS[f"_fv_{_ns}_{_name}"] = values.JSFunction(
-            _name, _fn, builtins.FUNCTION_LENGTHS.get(f"{_ns}.{_name}", 1))
+            _name, jmath.as_value(_name) if _ns == "Math" else _fn,
+            builtins.FUNCTION_LENGTHS.get(f"{_ns}.{_name}", 1))
 for _name, _fn in builtins.GLOBAL_FUNCTIONS.items():
     HELPERS[f"_fv_{_name}"] = values.JSFunction(_name, _fn, builtins.FUNCTION_LENGTHS.get(_name, 1))
 for _prefix, _table in (("_s_", strings.STRING_METHODS), ("_a_", arrays.ARRAY_METHODS),

@@ -10,7 +10,7 @@ import math
 import random as _random
 import struct
 
-from transpiler.jslib.coerce import to_int32, to_uint32
+from transpiler.jslib.coerce import to_int32, to_number, to_uint32
 
 NAN = math.nan
 _pow = math.pow
@@ -236,3 +236,19 @@ FUNCTIONS: dict[str, object] = {
 # how many arguments each function reads (the rest are evaluated but ignored); None: all
 ARITY: dict[str, int | None] = {name: 1 for name in FUNCTIONS}
 ARITY.update(atan2=2, pow=2, imul=2, hypot=None, max=None, min=None, random=0)
+
+
+def as_value(name: str):
+    """``Math.<name>`` as a function value (``[Math.abs][0]('-5')``): called with raw JavaScript
+    values, so it applies ToNumber to the arguments it reads, and NaN for missing ones."""
+    fn, arity = FUNCTIONS[name], ARITY[name]
+
+    def call(*args):
+        used = args if arity is None else args[:arity]
+        nums = [a if a.__class__ is float else to_number(a) for a in used]
+        if arity is not None and len(nums) < arity:
+            nums += [NAN] * (arity - len(nums))
+        return fn(*nums)
+
+    call.__name__ = name
+    return call
