@@ -58,6 +58,7 @@ class Code:
     const: Any = _NO_CONST
     simple: bool = False  # a name or literal: can be repeated without evaluating twice
     nonneg: bool = False  # a number known to be >= 0, -0 or NaN (so math.sqrt cannot raise)
+    pieces: tuple[tuple[bool, str], ...] | None = None  # a concatenation: (is literal, text/src)
 
     @property
     def is_const(self) -> bool:
@@ -130,7 +131,7 @@ class CodeGenerator:
         return f"({name} := {code.src})", name
 
     def make(self, src: str, typ: str, parts: list[Code], foldable: bool = True,
-             nonneg: bool = False) -> Code:
+             nonneg: bool = False, pieces: tuple | None = None) -> Code:
         """A node's Code; folded to a literal when every part is a constant."""
         if foldable and all(p.is_const for p in parts):
             try:
@@ -139,10 +140,42 @@ class CodeGenerator:
                 return Code(src, typ)
             if value.__class__ in (float, str, bool) or value is None or value is UNDEFINED:
                 return literal(value)
-        return Code(src, typ, nonneg=nonneg)
+        return Code(src, typ, nonneg=nonneg, pieces=pieces)
+
+    def power(self, base: Code, exponent: Code) -> str:
+        """``base ** exponent`` on numbers. A positive integral constant exponent cannot make
+        libm's pow raise or disagree with JavaScript except by overflow, so inside the range
+        where it cannot overflow it is a bare ``math.pow`` behind one comparison."""
+        c = exponent.const
+        if exponent.is_const and c.is_integer() and 1.0 <= c <= 64.0:
+            first, name = self.bind(base)
+            limit = repr(10.0 ** (300.0 / c))
+            exact = f"_Math_pow({name}, {exponent.src})"
+            return f"(_mpow({name}, {exponent.src}) if -{limit} < {first} < {limit} else {exact})"
+        return f"_Math_pow({base.src}, {exponent.src})"
 
     def as_number(self, code: Code) -> str:
         return code.src if code.type == NUM else f"_num({code.src})"
+
+    def string_pieces(self, code: Code) -> tuple[tuple[bool, str], ...]:
+        """``code`` converted to string, as concatenation pieces (constants as literal text)."""
+        if code.pieces is not None:
+            return code.pieces
+        if code.is_const and code.type in STRINGS:
+            return ((True, code.const),) if code.const else ()
+        return ((False, self.as_string(code)),)
+
+    def concatenation(self, codes: list[Code], parts: list[Code]) -> Code:
+        """String concatenation of ``codes`` (each converted by ToString) as one f-string."""
+        pieces: list[tuple[bool, str]] = []
+        for code in codes:
+            for piece in self.string_pieces(code):
+                if piece[0] and pieces and pieces[-1][0]:
+                    pieces[-1] = (True, pieces[-1][1] + piece[1])
+                else:
+                    pieces.append(piece)
+        ascii_only = all(c.type in (ASTR, NUM, BOOL, NULL, UNDEF) for c in codes)
+        return self.make(_render(pieces), ASTR if ascii_only else STR, parts, pieces=tuple(pieces))
 
     def as_string(self, code: Code) -> str:
         if code.type in STRINGS:
@@ -194,21 +227,14 @@ class CodeGenerator:
         raise Unsupported(f"global '{name}' used as a value", node)
 
     def visit_TemplateLiteral(self, node: Node) -> Code:
+        codes: list[Code] = []
         parts: list[Code] = []
-        pieces: list[str] = []
-        ascii_only = True
         for i, quasi in enumerate(node.quasis):
-            text = to_utf16(quasi.value.cooked)
-            ascii_only = ascii_only and text.isascii()
-            if text:
-                pieces.append(repr(text))
+            codes.append(literal(to_utf16(quasi.value.cooked)))
             if i < len(node.expressions):
-                code = self.visit(node.expressions[i])
-                parts.append(code)
-                pieces.append(self.as_string(code))
-                ascii_only = ascii_only and code.type in (ASTR, NUM, BOOL, NULL, UNDEF)
-        src = "(" + " + ".join(pieces) + ")" if pieces else "''"
-        return self.make(src, ASTR if ascii_only else STR, parts)
+                parts.append(self.visit(node.expressions[i]))
+                codes.append(parts[-1])
+        return self.concatenation(codes, parts)
 
     def visit_ArrayExpression(self, node: Node) -> Code:
         items = []
@@ -288,7 +314,7 @@ class CodeGenerator:
             return self.make(f"_mod({left.src}, {right.src})", NUM, parts)
         if op == "**":
             if both_num:
-                return self.make(f"_Math_pow({left.src}, {right.src})", NUM, parts)
+                return self.make(self.power(left, right), NUM, parts)
             return self.make(f"_pow({left.src}, {right.src})", NUM, parts)
         if op in ("<", ">", "<=", ">="):
             if both_num or (lt in STRINGS and rt in STRINGS):
@@ -319,9 +345,7 @@ class CodeGenerator:
         if lt in STRINGS or rt in STRINGS:
             other = right if lt in STRINGS else left
             if other.type in PRIMITIVES or other.type in STRINGS:
-                ascii_only = lt != STR and rt != STR
-                src = f"({self.as_string(left)} + {self.as_string(right)})"
-                return self.make(src, ASTR if ascii_only else STR, parts)
+                return self.concatenation([left, right], parts)
             return self.make(f"_check_len({self.as_string(left)} + {self.as_string(right)})", STR, parts)
         return self.make(f"_add({left.src}, {right.src})", ANY, parts)
 
@@ -443,6 +467,8 @@ class CodeGenerator:
                 src = f"(_msqrt({var}) if {first} >= 0.0 else _NAN)"
         elif name == "abs":
             src = f"abs({nums[0]})"
+        elif name == "pow" and len(used) == 2 and used[0].type == NUM and used[1].type == NUM:
+            src = self.power(used[0], used[1])
         else:
             src = f"_Math_{name}({', '.join(nums)})"
         if extra:
@@ -479,6 +505,29 @@ class CodeGenerator:
         else:
             src = f"_call({obj.src}, {name!r}{arg_src})"
         return self.make(src, typ, [obj, *args])
+
+
+def _render(pieces: list[tuple[bool, str]]) -> str:
+    """Python source of a concatenation: an f-string (one BUILD_STRING, no intermediate
+    strings), or ``''.join`` when an expression piece has characters an f-string field of
+    Python 3.11 cannot hold."""
+    if not pieces:
+        return "''"
+    if len(pieces) == 1:
+        literal_piece, text = pieces[0]
+        return repr(text) if literal_piece else text
+    if any(not lit and any(ch in src for ch in "'\"{}\\#") for lit, src in pieces):
+        return "''.join((" + ", ".join(repr(t) if lit else t for lit, t in pieces) + "))"
+    out = []
+    for lit, text in pieces:
+        if lit:
+            body = repr(text)
+            if body[0] == '"':  # repr chose double quotes: the text has a ' and no "
+                body = "'" + body[1:-1].replace("'", "\\'") + "'"
+            out.append(body[1:-1].replace("{", "{{").replace("}", "}}"))
+        else:
+            out.append("{" + text + "}")
+    return "f'" + "".join(out) + "'"
 
 
 # globals that exist in QuickJS but not in the python subset: their members go to QuickJS
