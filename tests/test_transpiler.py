@@ -13,7 +13,7 @@ from transpiler import UNDEFINED, CompiledExpression, ExpressionError, JSError, 
 REF = Reference()
 
 NUMBERS = [0.0, -0.0, 1.5, -7.0, 3.0, 25.5, math.nan, math.inf, -math.inf, 5e-324,
-           1.7976931348623157e308, 9007199254740993, 1e21, 1e-7, 0.1]
+           1.7976931348623157e308, 9007199254740993, 1e21, 1e-7, 0.1, 1e150, -2e160, -1e-200]
 STRINGS = ["", " 12 ", "0x1A", "1e3", "abc", "😀x", "é", "-0", "Infinity", "\t\n"]
 OTHERS = [True, False, None, UNDEFINED, [1.0, "a"], [], {"k": 1.0}, {}]
 VALUES = NUMBERS + STRINGS + OTHERS
@@ -32,7 +32,7 @@ def check(source: str, envs: list[dict]) -> None:
 
 UNARY = [  # expressions over one variable `a`, each tried with every value in VALUES
     "a + 1", "1 + a", "a + ''", "'' + a", "a + 'x'", "a - 1", "a * 2", "a / 0", "0 / a", "a / a",
-    "a % 3", "-7 % a", "a % -2", "a ** 2", "2 ** a", "a ** 0.5", "-a", "+a",
+    "a % 3", "-7 % a", "a % -2", "a ** 2", "a ** 3", "Math.pow(a, 2)", "(a + 1) ** 7", "2 ** a", "a ** 0.5", "-a", "+a",
     "!a", "!!a", "~a", "a | 0", "a >>> 0", "a >> 1", "a << 33", "a & 255", "a ^ 1",
     "typeof a", "void a", "a == 0", "a != 0", "a === 0", "a == null", "a == undefined",
     "a == ''", "a == '0'", "a == false", "a < 1", "a > 'a'", "a <= '10'", "a >= null",
