@@ -311,37 +311,26 @@ class StreamProcessor:
 
         w("    handlers = {" + ", ".join(f"{t!r}: {n}" for t, n in handler_names.items()) + "}")
         w("    get = handlers.get")
+        def route(ind: str, drop: str) -> None:
+            """The per-message step, written once for both entry points: one dict lookup on
+            umh_topic picks the handler; no topic or a foreign one is dropped unparsed."""
+            for line in ("n_in += 1", "meta = message.meta", "topic = meta.get('umh_topic')",
+                         "h = get(topic)", "if h is None:", "    if topic is None:",
+                         "        n_missing += 1", "    else:", "        n_unknown += 1",
+                         f"    {drop}", "h(message.payload, meta, out)"):
+                w(ind + line)
+
         w("    def process(message):")
         w("        nonlocal n_in, n_out, n_missing, n_unknown")
-        w("        n_in += 1")
-        w("        meta = message.meta")
-        w("        topic = meta.get('umh_topic')")
-        w("        h = get(topic)")
-        w("        if h is None:")
-        w("            if topic is None:")
-        w("                n_missing += 1")
-        w("            else:")
-        w("                n_unknown += 1")
-        w("            return []")
         w("        out = []")
-        w("        h(message.payload, meta, out)")
+        route("        ", "return out")
         w("        n_out += len(out)")
         w("        return out")
         w("    def process_batch(messages):")
         w("        nonlocal n_in, n_out, n_missing, n_unknown")
         w("        out = []")
         w("        for message in messages:")
-        w("            n_in += 1")
-        w("            meta = message.meta")
-        w("            topic = meta.get('umh_topic')")
-        w("            h = get(topic)")
-        w("            if h is None:")
-        w("                if topic is None:")
-        w("                    n_missing += 1")
-        w("                else:")
-        w("                    n_unknown += 1")
-        w("                continue")
-        w("            h(message.payload, meta, out)")
+        route("            ", "continue")
         w("        n_out += len(out)")
         w("        return out")
         w("    def counters():")
