@@ -33,7 +33,7 @@ class Settings:
     def __init__(self, mode: str) -> None:
         self.mode = mode
         if mode == "full":
-            self.sample_s, self.rounds = 0.03, 21
+            self.sample_s, self.rounds = 0.03, 31
             self.alloc_n, self.rss_every = 20_000, 50_000
             self.rss_count, self.rss_count_quickjs = 1_000_000, 1_000_000
             self.first_n, self.profile_n = 200, 50_000
@@ -191,7 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: code paths only
     ap.add_argument("--out", default=str(HERE), help="directory for RESULTS.md and throughput.png")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON to this file")
+    ap.add_argument("--render", default=None, metavar="JSON",
+                    help="measure nothing: write RESULTS.md and the chart from an earlier --json file")
     args = ap.parse_args(argv)
+    out = Path(args.out)
+    if args.render:
+        results = report.from_json(json.loads(Path(args.render).read_text(encoding="utf-8")))
+        return _write(results, out, None)
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     s = Settings(mode)
     t0 = time.perf_counter()
@@ -200,16 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     results["memory"] = run_memory(s)
     results["profiles"] = run_profile(s)
     results["elapsed_s"] = time.perf_counter() - t0
-    out = Path(args.out)
+    return _write(results, out, args.json)
+
+
+def _write(results: dict[str, Any], out: Path, json_path: str | None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     chart = report.write_chart(results, out / "throughput.png")
     results["chart"] = chart
     text = report.markdown(results)
     (out / "RESULTS.md").write_text(text, encoding="utf-8")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report.jsonable(results), indent=1), encoding="utf-8")
+    if json_path:
+        Path(json_path).write_text(json.dumps(report.jsonable(results), indent=1), encoding="utf-8")
     _log(f"wrote {out / 'RESULTS.md'}" + (f" and {chart}" if chart else " (no chart: matplotlib missing)")
-         + f" in {time.perf_counter() - t0:.0f} s")
+         + f" (run: {results['elapsed_s']:.0f} s)")
     print(report.headline(results))
     return 0
 
