@@ -145,6 +145,12 @@ FAMILIES: dict[str, list[str]] = {
         "[1, [2, [3]]].join(';')", "[null, undefined, 1].join()", "[[]].concat([[]]).length",
         "[x, s].slice(-1)[0]",
     ],
+    "function-values": [
+        "typeof Math.abs", "typeof parseInt", "Math.abs.name", "JSON.stringify.name", "'x'.at.name",
+        "(f ? Math.max : Math.min)(x, y)", "(f ? Number : String)(a)", "[JSON.stringify][0](o)",
+        "(a ? isNaN : isFinite)(s)", "(f ? 'x'.at : [].join)(1)", "[Math.abs][0]()", "[Number][0]()",
+        "[Math.abs, 1]", "({f: Math.sqrt}).f(x)", "o.k(1)",
+    ],
     "impure": [  # Date.now and Math.random only where the result is deterministic
         "typeof Date.now()", "Date.now() > 1.6e12", "Math.random() < 1", "Math.floor(Math.random())",
         "Math.random() >= 0 ? x : y",
@@ -175,6 +181,14 @@ FAMILIES: dict[str, list[str]] = {
         # [Math.abs][0]('5') raised Python's TypeError
         "[Math.abs, parseInt][f ? 0 : 1](s)", "(f ? Math.max : Math.min)(a, b, s)",
         "(f ? Math.atan2 : Math.pow)(s)", "(f ? Math.round : Math.sign)()",
+        # builtins called with more arguments than they declare raised Python's TypeError
+        # (isNaN(x, y), Number.isInteger(x, 1), x.toFixed(1, 2)); JavaScript ignores the extras
+        "isNaN(x, y)", "isFinite(x, y, s)", "Number(a, b)", "String(a, b)", "Boolean(a, b)",
+        "parseInt(s, 10, 3)", "parseFloat(s, 1)", "Number.isInteger(x, 1)", "Number.isSafeInteger(x, 1)",
+        "Number.isNaN(x, 1)", "Number.isFinite(x, 1)", "Number.parseInt(s, 10, 1)",
+        "JSON.stringify(a, null, 2, 5)", "Date.now(1) > 0", "x.toFixed(1, 2)", "x.toPrecision(3, 2)",
+        "x.toExponential(1, 2)", "x.toString(16, 2)", "o.hasOwnProperty('k', 1)",
+        "(f ? isFinite : Number.isInteger)(a, x, s)",
     ],
 }
 

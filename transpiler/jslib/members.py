@@ -17,22 +17,22 @@ from transpiler.jslib.values import UNDEFINED, JSFunction, is_array_index
 from transpiler.policy import BLOCKED_PROPERTIES
 
 
-def number_to_fixed(this: float, digits: Any = UNDEFINED) -> str:
+def number_to_fixed(this: float, digits: Any = UNDEFINED, *_: Any) -> str:
     return numbers.to_fixed(this, to_integer_or_infinity(digits))
 
 
-def number_to_precision(this: float, precision: Any = UNDEFINED) -> str:
+def number_to_precision(this: float, precision: Any = UNDEFINED, *_: Any) -> str:
     if precision is UNDEFINED:
         return numbers.number_to_string(this)
     return numbers.to_precision(this, to_integer_or_infinity(precision))
 
 
-def number_to_exponential(this: float, digits: Any = UNDEFINED) -> str:
+def number_to_exponential(this: float, digits: Any = UNDEFINED, *_: Any) -> str:
     d = None if digits is UNDEFINED else to_integer_or_infinity(digits)
     return numbers.to_exponential(this, d)
 
 
-def number_to_string(this: float, radix: Any = UNDEFINED) -> str:
+def number_to_string(this: float, radix: Any = UNDEFINED, *_: Any) -> str:
     if radix is UNDEFINED:
         return numbers.number_to_string(this)
     r = to_integer_or_infinity(radix)
@@ -59,7 +59,7 @@ BOOLEAN_METHODS: dict[str, Any] = {
 }
 
 
-def _has_own_property(this: dict, key: Any = UNDEFINED) -> bool:
+def _has_own_property(this: dict, key: Any = UNDEFINED, *_: Any) -> bool:
     return to_property_key(key) in this
 
 
