@@ -189,6 +189,10 @@ FAMILIES: dict[str, list[str]] = {
         "JSON.stringify(a, null, 2, 5)", "Date.now(1) > 0", "x.toFixed(1, 2)", "x.toPrecision(3, 2)",
         "x.toExponential(1, 2)", "x.toString(16, 2)", "o.hasOwnProperty('k', 1)",
         "(f ? isFinite : Number.isInteger)(a, x, s)",
+        # a method read as a value and called from an array ([[].join][0]()) threw "not a
+        # function"; JavaScript calls it with the array as `this`
+        "[[].join][0]()", "[''.at][0](x)", "[''.slice, 1][0](1)", "[(1).toFixed][0](2)",
+        "[({}).toString][0]()", "[({}).hasOwnProperty][0](1)",
     ],
 }
 

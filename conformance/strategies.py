@@ -236,7 +236,7 @@ class Grammar:
                 lambda t: _call(t[1], t[0], [t[2]], "string-methods")),
         )
         globals_ = choice(
-            a.map(lambda e: _fn("Number", [e], "globals")),
+            st.lists(a, max_size=2).map(lambda args: _fn("Number", args, "globals")),
             st.tuples(s, st.sampled_from([[], ["16"], ["2"], ["36"], ["0"], ["37"]])).map(
                 lambda t: Expr(f"parseInt({', '.join([t[0].text, *t[1]])})", "globals", atom=True)),
             s.map(lambda e: _fn("parseFloat", [e], "globals")),
@@ -316,8 +316,9 @@ class Grammar:
         negate = a.map(_unary("!"))
         predicates = st.tuples(st.sampled_from(["isNaN", "isFinite", "Number.isInteger",
                                                 "Number.isSafeInteger", "Number.isFinite",
-                                                "Number.isNaN", "Boolean"]), a).map(
-            lambda t: _fn(t[0], [t[1]], "globals"))
+                                                "Number.isNaN", "Boolean"]),
+                               st.lists(a, min_size=1, max_size=2)).map(  # extra arguments too
+            lambda t: _fn(t[0], t[1], "globals"))
         string_tests = st.tuples(s, st.sampled_from(["includes", "startsWith", "endsWith"]), s,
                                  st.lists(_SMALL, max_size=1)).map(
             lambda t: _call(t[0], t[1], [t[2], *t[3]], "string-methods"))

@@ -91,7 +91,25 @@ def _method(cls: type, name: str) -> JSFunction:
         length = 0
     else:
         length = 1
-    return JSFunction(name, None, length)
+    return JSFunction(name, None, length, cls)
+
+
+def _call_with_this(fn: JSFunction, this: list, args: tuple) -> Any:
+    """A method value called as ``arr[i](...)``: the method runs with the array as ``this``
+    (``[[].join][0]()`` joins that array; String methods convert it with ToString)."""
+    owner, name = fn.owner, fn.name
+    if owner is list:
+        return ARRAY_METHODS[name](this, *args)
+    if owner is str:
+        return STRING_METHODS[name](to_string(this), *args)
+    if owner is dict and name == "toString":
+        return "[object Array]"
+    if owner is dict and name == "valueOf":
+        return this
+    if owner is dict:
+        key = to_property_key(args[0] if args else UNDEFINED)
+        return key == "length" or (is_array_index(key) and int(key) < len(this))
+    raise type_error(f"{name} called on an incompatible receiver")
 
 
 def _nullish_read(obj: Any, key: Any) -> Exception:
@@ -157,7 +175,10 @@ def call_method(obj: Any, key: Any, *args: Any) -> Any:
         if impl is not None:
             return impl(obj, *args)
     if cls is list:  # [Math.max][0](1, 2): a function stored in the array
-        return call_value(get_member(obj, k), *args)
+        fn = get_member(obj, k)
+        if fn.__class__ is JSFunction and fn.impl is None and fn.owner is not None:
+            return _call_with_this(fn, obj, args)
+        return call_value(fn, *args)
     raise type_error("not a function")
 
 

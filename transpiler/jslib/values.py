@@ -44,12 +44,13 @@ class JSFunction:
     a value (``typeof Math.sqrt``, ``[Math.abs]``) and be called later through ``call_value``.
     """
 
-    __slots__ = ("name", "impl", "length")
+    __slots__ = ("name", "impl", "length", "owner")
 
-    def __init__(self, name: str, impl: Any, length: int | None = None) -> None:
+    def __init__(self, name: str, impl: Any, length: int | None = None, owner: type | None = None) -> None:
         self.name = name
         self.impl = impl
         self.length = length  # its ``.length`` (number of declared parameters), if known
+        self.owner = owner    # for a method read as a value ('x'.at): the receiver type it is of
 
     def __repr__(self) -> str:
         return f"<JSFunction {self.name}>"
