@@ -146,7 +146,7 @@ FAMILIES: dict[str, list[str]] = {
         "[x, s].slice(-1)[0]",
     ],
     "function-values": [
-        "typeof Math.abs", "typeof parseInt", "Math.abs.name", "JSON.stringify.name", "'x'.at.name",
+        "typeof Number.isNaN", "typeof parseInt", "Math.abs.name", "JSON.stringify.name", "'x'.at.name",
         "(f ? Math.max : Math.min)(x, y)", "(f ? Number : String)(a)", "[JSON.stringify][0](o)",
         "(a ? isNaN : isFinite)(s)", "(f ? 'x'.at : [].join)(1)", "[Math.abs][0]()", "[Number][0]()",
         "[Math.abs, 1]", "({f: Math.sqrt}).f(x)", "o.k(1)",
