@@ -126,14 +126,22 @@ def run_timings(s: Settings) -> dict[str, Any]:
     res["first_message_median"] = first
 
     _log("batches and throughput")
+    # flatness first, in a small group of its own (samples close in time, twice the rounds)
+    ops = {}
+    for n, _ in scenarios.BATCHES:
+        for v in ("python", "floor"):
+            ops[(n, v, "press")] = scenarios.batch(n, v, mixed=False)
+        ops[(n, "python", "press-nogc")] = scenarios.batch(n, "python", mixed=False, gc_off=True)
+    batches = measure(ops, s.sample_s, 2 * s.rounds)
     ops = {}
     for n, _ in scenarios.BATCHES:
         for v in VARIANTS:
             ops[(n, v, "mixed")] = scenarios.batch(n, v, mixed=True)
-            ops[(n, v, "press")] = scenarios.batch(n, v, mixed=False)
+        ops[(n, "quickjs", "press")] = scenarios.batch(n, "quickjs", mixed=False)
     for v in VARIANTS:
         ops[("realistic", v, "")] = scenarios.realistic(v)
-    res["batches"] = measure(ops, s.sample_s, s.rounds)
+    batches.update(measure(ops, s.sample_s, s.rounds))
+    res["batches"] = batches
 
     _log("expression evaluation paths (micro)")
     ops = {}

@@ -16,6 +16,7 @@ Variants ("engines") of a processor scenario:
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import math
@@ -278,11 +279,23 @@ def batch_messages(n: int, mixed: bool = True) -> list[Message]:
     return [message(topics[i % len(topics)], 25.5 + i) for i in range(n)]
 
 
-def batch(n: int, variant: str, mixed: bool = True) -> Op:
+def batch(n: int, variant: str, mixed: bool = True, gc_off: bool = False) -> Op:
+    """``gc_off``: the garbage collector disabled during each call (to see what it costs)."""
     p = processor(PUMP_CONFIG, variant)
     msgs = batch_messages(n, mixed)
     p.process_batch(msgs)
-    return Op(p.process_batch, msgs, messages=n)
+    if not gc_off:
+        return Op(p.process_batch, msgs, messages=n)
+    process_batch = p.process_batch
+
+    def without_gc(messages):
+        gc.disable()
+        try:
+            return process_batch(messages)
+        finally:
+            gc.enable()
+
+    return Op(without_gc, msgs, messages=n)
 
 
 def realistic_batches() -> list[list[Message]]:
