@@ -1,0 +1,392 @@
+"""Kafka connector (confluent-kafka / librdkafka): the UNS topic in, the outputs back to it.
+
+Records: key = ``umh_topic`` (a ``umh_topic`` header wins), the other headers are metadata, the
+value is the payload. Outputs: key = output ``umh_topic``, every metadata entry as a header.
+
+Delivery is at-least-once. Records are consumed in batches; each batch's outputs are produced
+(idempotent producer, ``acks=all``) with a delivery callback counting them down. Offsets are
+committed only for the longest prefix of batches whose outputs are all acknowledged, with the
+processor state after that prefix as the commit metadata (``common.encode_snapshot``), so a
+restarted processor resumes from the committed offsets *and* the state that belongs to them.
+A crash re-processes what followed the last commit: duplicates, never gaps.
+
+A configuration needs all of its source topics, which the UNS spreads over partitions by key, so
+one configuration is one consumer of its group: it only processes while it owns every partition
+of the topic. A second instance whose first assignment is partial refuses and leaves; the running
+one pauses while the group is split, and continues when the newcomer has left. After a crash the
+next instance owns everything once the dead member's session has expired (failover).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from typing import Any
+
+from runtime.connectors.common import (
+    ConnectorError,
+    RunStats,
+    Stopper,
+    decode_snapshot,
+    encode_snapshot,
+    restore_state,
+)
+from runtime.message import Message
+from runtime.processor import StreamProcessor
+
+log = logging.getLogger("runtime.connectors.kafka")
+
+__all__ = ["KafkaConnector", "parse_options"]
+
+BATCH = 5000  # records per consume call
+COMMIT_INTERVAL = 1.0  # seconds between commits while running
+SNAPSHOT_MAX = 3900  # bytes of commit metadata (Kafka's offset.metadata.max.bytes default is 4096)
+CONNECT_TIMEOUT = 10.0
+STOP_FLUSH_TIMEOUT = 5.0
+
+
+def parse_options(items: list[str] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """``KEY=VALUE`` librdkafka properties: ``consumer.KEY``/``producer.KEY`` for one client only.
+    Returns (consumer, producer) property dicts."""
+    consumer: dict[str, str] = {}
+    producer: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConnectorError(f"--kafka-option {item!r}: expected KEY=VALUE")
+        if key.startswith("consumer."):
+            consumer[key[len("consumer."):]] = value
+        elif key.startswith("producer."):
+            producer[key[len("producer."):]] = value
+        else:
+            consumer[key] = value
+            producer[key] = value
+    return consumer, producer
+
+
+class _Batch:
+    """The records of one consume call: their next offsets per partition, the number of their
+    outputs not yet acknowledged, and the processor state after them."""
+
+    __slots__ = ("offsets", "outputs", "remaining", "error", "state")
+
+    def __init__(self, offsets: dict[int, int], outputs: int, state: dict[str, Any]) -> None:
+        self.offsets = offsets
+        self.outputs = outputs
+        self.remaining = outputs
+        self.error: Any = None
+        self.state = state
+
+    def ack(self, err: Any, msg: Any) -> None:
+        self.remaining -= 1
+        if err is not None and self.error is None:
+            self.error = err
+
+
+class KafkaConnector:
+    def __init__(self, processor: StreamProcessor, bootstrap: str, topic: str, group: str, *,
+                 produce_topic: str | None = None, options: list[str] | None = None,
+                 stats: RunStats | None = None, stopper: Stopper | None = None) -> None:
+        from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+
+        self._KafkaError = KafkaError
+        self._TopicPartition = TopicPartition
+        self.processor = processor
+        self.log = logging.LoggerAdapter(log, {"connector": self})
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.produce_topic = produce_topic or topic
+        self.group = group
+        self.stats = stats or RunStats(processor, enabled=False)
+        self.stopper = stopper or Stopper()
+        self.source_keys = {t.encode("utf-8") for t in processor.source_topics}
+        consumer_opts, producer_opts = parse_options(options)
+        self._fatal: str | None = None
+        self._startup_error: str | None = None
+        self._all_down = False  # every bootstrap broker failed (until a later connection succeeds)
+        rdlog = logging.getLogger("runtime.connectors.kafka.librdkafka")
+        common = {"bootstrap.servers": bootstrap, "error_cb": self._on_error, "logger": rdlog,
+                  "client.id": f"streamproc-{group}"}
+        pconf = {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                 "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
+                 "batch.num.messages": 10000, **producer_opts}
+        cconf = {**common, "group.id": group, "enable.auto.commit": False,
+                 "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
+                 "session.timeout.ms": 10000, "heartbeat.interval.ms": 2000,
+                 "partition.assignment.strategy": "range", "on_commit": self._on_commit,
+                 **consumer_opts}
+        try:
+            self.producer = Producer(pconf)
+            self.consumer = Consumer(cconf)
+        except Exception as exc:  # KafkaException, ValueError, TypeError for bad options
+            raise ConnectorError(f"invalid Kafka configuration: {exc}") from None
+        self.pending: deque[_Batch] = deque()
+        self.positions: dict[int, int] = {}  # partition -> next offset, for the next commit
+        self.snapshot_seq = 0
+        self.total_partitions = 0
+        self.ever_owned_all = False
+        self.owning_all = False
+        self.refused: str | None = None
+        self.restored = False
+        self.last_commit = time.monotonic()
+        self._warned_snapshot = False
+        self._warned_topic = False
+
+    # ------------------------------------------------------------------ callbacks
+    def _on_error(self, err: Any) -> None:
+        code = err.code()
+        if err.fatal():
+            self._fatal = f"fatal Kafka error: {err.str()}"
+        elif code in (self._KafkaError._ALL_BROKERS_DOWN, self._KafkaError._TRANSPORT,
+                      self._KafkaError._RESOLVE):
+            if code == self._KafkaError._ALL_BROKERS_DOWN:
+                self._all_down = True
+            else:
+                self._startup_error = err.str()
+            self.log.warning("Kafka %s: %s", self.bootstrap, err.str())
+        else:
+            self.log.warning("Kafka: %s", err.str())
+
+    def _on_commit(self, err: Any, partitions: list) -> None:
+        if err is not None:
+            self.log.warning("offset commit failed: %s (the next commit covers it)", err.str())
+
+    def _on_assign(self, consumer: Any, partitions: list) -> None:
+        total = self._partition_count()
+        mine = sorted(p.partition for p in partitions if p.topic == self.topic)
+        if total and len(mine) < total:
+            consumer.assign(partitions)
+            consumer.pause(partitions)  # nothing is fetched while the group is split
+            self.owning_all = False
+            if not self.ever_owned_all:
+                self.refused = (
+                    f"consumer group '{self.group}' already has another active consumer of topic "
+                    f"'{self.topic}' (this instance was given partitions {mine} of {total}). One "
+                    f"configuration runs as one consumer, since its state needs every source topic; "
+                    f"stop the other instance, or use another --group to run an independent copy")
+            else:
+                self.log.warning("another consumer joined group '%s': this instance holds partitions %s "
+                            "of %d and pauses until it owns all of them again", self.group, mine, total)
+            return
+        consumer.assign(partitions)
+        consumer.resume(partitions)  # librdkafka keeps a partition's pause across assignments
+        self.owning_all = True
+        self.ever_owned_all = True
+        committed = consumer.committed(partitions, timeout=CONNECT_TIMEOUT)
+        best: tuple[int, dict[str, bytes]] | None = None
+        for tp in committed:
+            if tp.offset >= 0:
+                self.positions[tp.partition] = tp.offset
+            snap = decode_snapshot(tp.metadata)
+            if snap is not None and (best is None or snap[0] > best[0]):
+                best = snap
+        if best is not None:
+            self.snapshot_seq = max(self.snapshot_seq, best[0])
+        if best is not None and not self.restored and self.stats.records_in == 0:
+            n = restore_state(self.processor, best[1])
+            self.stats.reset_baseline()
+            self.log.info("restored the state of %d source topics from the committed offsets", n)
+        self.restored = True
+        self.log.info("assigned all %d partitions of %s (committed offsets: %s)", len(mine), self.topic,
+                 {tp.partition: tp.offset for tp in committed})
+
+    def _on_revoke(self, consumer: Any, partitions: list) -> None:
+        if self.owning_all:
+            self._drain(STOP_FLUSH_TIMEOUT)
+            self._commit(sync=True)
+            if self.pending:
+                self.log.warning("partitions revoked with %d batches not yet acknowledged: their records "
+                            "will be processed again by the next owner", len(self.pending))
+        self.pending.clear()
+        self.positions.clear()
+        self.owning_all = False
+        self.log.info("partitions of %s revoked", self.topic)
+
+    # ------------------------------------------------------------------ helpers
+    def _partition_count(self) -> int:
+        try:
+            md = self.consumer.list_topics(self.topic, timeout=CONNECT_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001
+            self.log.warning("cannot read the metadata of %s: %s", self.topic, exc)
+            return 0
+        t = md.topics.get(self.topic)
+        if t is None or t.error is not None:
+            return 0
+        self.total_partitions = len(t.partitions)
+        return self.total_partitions
+
+    def _check_reachable(self) -> None:
+        """Fail with the address when no broker answers within CONNECT_TIMEOUT."""
+        deadline = time.monotonic() + CONNECT_TIMEOUT
+        last = None
+        while True:
+            try:
+                md = self.producer.list_topics(timeout=1.0)
+                if md.brokers:
+                    break
+            except Exception as exc:  # noqa: BLE001 - KafkaException: _TRANSPORT, _TIMED_OUT
+                last = exc.args[0].str() if exc.args and hasattr(exc.args[0], "str") else str(exc)
+            self.producer.poll(0)  # error callbacks
+            if self._all_down:
+                raise ConnectorError(f"cannot reach the Kafka broker at {self.bootstrap}: "
+                                     f"{self._startup_error}")
+            if self.stopper.stopped:
+                raise ConnectorError("stopped before the Kafka broker answered")
+            if time.monotonic() > deadline:
+                reason = self._startup_error or last or "no answer"
+                raise ConnectorError(f"cannot reach the Kafka broker at {self.bootstrap}: {reason} "
+                                     f"(waited {CONNECT_TIMEOUT:.0f} s)")
+        topic = md.topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            self.log.warning("topic %s does not exist (yet) on %s: waiting for it", self.topic,
+                             self.bootstrap)
+
+    def _drain(self, timeout: float) -> None:
+        """Wait (bounded) until every produced output is acknowledged."""
+        remaining = self.producer.flush(timeout)
+        if remaining:
+            self.log.warning("%d outputs still unacknowledged after %.0f s", remaining, timeout)
+
+    def _commit(self, sync: bool) -> None:
+        done = None
+        pending = self.pending
+        while pending and pending[0].remaining <= 0:
+            b = pending[0]
+            if b.error is not None:
+                self._fatal = (f"an output could not be delivered: {b.error.str()}; stopping without "
+                               f"committing past it (a restart processes those records again)")
+                break
+            pending.popleft()
+            self.positions.update(b.offsets)
+            self.stats.outputs_sent += b.outputs
+            done = b
+        if done is None or not self.positions:
+            return
+        self.snapshot_seq += 1
+        snapshot = encode_snapshot(self.processor, done.state, self.snapshot_seq)
+        if len(snapshot.encode("utf-8")) > SNAPSHOT_MAX:
+            if not self._warned_snapshot:
+                self.log.warning("the state (%d bytes) is too large for the commit metadata: a restart "
+                            "starts with an empty state", len(snapshot))
+                self._warned_snapshot = True
+            snapshot = f"streamproc1:nosnapshot:{self.snapshot_seq}"
+        TP = self._TopicPartition
+        offsets = [TP(self.topic, p, off, snapshot) for p, off in self.positions.items()]
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=not sync)
+        except Exception as exc:  # noqa: BLE001 - KafkaException; the next commit retries
+            self.log.warning("offset commit failed: %s", exc)
+        self.last_commit = time.monotonic()
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> int:
+        try:
+            self._check_reachable()
+            self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
+            self.log.info("consuming %s on %s as group '%s', producing to %s", self.topic, self.bootstrap,
+                     self.group, self.produce_topic)
+            self._loop()
+        finally:
+            self._close()
+        if self.refused:
+            raise ConnectorError(self.refused)
+        if self._fatal:
+            raise ConnectorError(self._fatal)
+        return 0
+
+    def _loop(self) -> None:
+        consumer, producer = self.consumer, self.producer
+        consume = consumer.consume
+        stopper, stats = self.stopper, self.stats
+        while not stopper.stopped and self.refused is None and self._fatal is None:
+            records = consume(1, 0.2)
+            if records:
+                records += consume(BATCH - 1, 0)
+            producer.poll(0)
+            if records and self.owning_all and self.refused is None:
+                self._handle(records)
+            if self.pending and time.monotonic() - self.last_commit >= COMMIT_INTERVAL:
+                self._commit(sync=False)
+            stats.tick()
+
+    def _handle(self, records: list) -> None:
+        stats = self.stats
+        source_keys = self.source_keys
+        offsets: dict[int, int] = {}
+        inputs = []
+        append = inputs.append
+        foreign = no_topic = 0
+        for rec in records:
+            if rec.error() is not None:
+                self._record_error(rec.error())
+                continue
+            offsets[rec.partition()] = rec.offset() + 1
+            headers = rec.headers()
+            topic = rec.key()
+            if headers:
+                for k, v in headers:
+                    if k == "umh_topic":
+                        topic = v
+            if topic not in source_keys:
+                if topic is None:
+                    no_topic += 1
+                else:
+                    foreign += 1
+                continue
+            if headers:
+                meta = {k: (v.decode("utf-8", "replace") if v is not None else "") for k, v in headers}
+                meta["umh_topic"] = topic.decode("utf-8")
+            else:
+                meta = {"umh_topic": topic.decode("utf-8")}
+            value = rec.value()
+            append(Message(value if value is not None else b"", meta))
+        stats.records(len(records))
+        stats.foreign += foreign
+        stats.no_topic += no_topic
+        if not offsets:
+            return
+        outputs = self.processor.process_batch(inputs) if inputs else []
+        batch = _Batch(offsets, len(outputs), self.processor.state())
+        produce = self.producer.produce
+        ptopic = self.produce_topic
+        ack = batch.ack
+        for m in outputs:
+            meta = m.meta
+            while True:
+                try:
+                    produce(ptopic, m.payload, meta["umh_topic"], headers=list(meta.items()), on_delivery=ack)
+                    break
+                except BufferError:  # local queue full: let deliveries complete
+                    self.producer.poll(0.05)
+        self.pending.append(batch)
+
+    def _record_error(self, err: Any) -> None:
+        code = err.code()
+        if code == self._KafkaError._PARTITION_EOF:
+            return
+        if code == self._KafkaError.UNKNOWN_TOPIC_OR_PART:
+            if not self._warned_topic:
+                self.log.warning("topic %s does not exist (yet): waiting for it", self.topic)
+                self._warned_topic = True
+            return
+        if err.fatal():
+            self._fatal = f"fatal Kafka error: {err.str()}"
+        else:
+            self.log.warning("Kafka consumer: %s", err.str())
+
+    def _close(self) -> None:
+        try:
+            if self.owning_all and self.refused is None:
+                self._drain(STOP_FLUSH_TIMEOUT)
+                self.producer.poll(0)
+                self._commit(sync=True)
+        finally:
+            try:
+                self.consumer.close()  # leaves the group (revoke callback commits what is left)
+            except Exception as exc:  # noqa: BLE001
+                self.log.warning("closing the Kafka consumer: %s", exc)
+            remaining = self.producer.flush(1.0)
+            if remaining:
+                self.log.warning("%d outputs were not acknowledged at exit: their records were not "
+                            "committed and are processed again at the next start", remaining)

@@ -1,0 +1,313 @@
+"""MQTT connector (paho-mqtt, v2 callback API, MQTT 5).
+
+Subscribes to exactly the source topics (``umh.v1.acme._raw.press`` -> ``umh/v1/acme/_raw/press``),
+publishes each output to its converted ``umh_topic``, and carries metadata as MQTT 5 user
+properties (on input the topic is the ``umh_topic``).
+
+With QoS 1 or 2 the client acknowledges an input only after the broker acknowledged every output
+of it and of the inputs before it (``manual_ack``), in a persistent session (``clean_start``
+false, session expiry one hour) under a fixed client id, so inputs whose outputs were not
+delivered are sent again by the broker after a crash or a reconnect: at-least-once, as on Kafka,
+as far as the broker keeps the session. A lost connection is retried with backoff (1 s doubling
+to 10 s); every (re)connect subscribes again. A second instance with the same client id takes
+the session over and the first one stops with a message (at once if the broker says "Session
+taken over", else after its connection was closed by the broker three times in a row within
+seconds of connecting).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from runtime.connectors.common import ConnectorError, RunStats, Stopper, umh_to_mqtt
+from runtime.message import Message
+from runtime.processor import StreamProcessor
+
+log = logging.getLogger("runtime.connectors.mqtt")
+
+__all__ = ["MqttConnector"]
+
+BATCH = 2000
+CONNECT_TIMEOUT = 10.0
+STOP_FLUSH_TIMEOUT = 3.0
+SESSION_EXPIRY = 3600  # seconds the broker keeps our session (and queues our inputs) while away
+SESSION_TAKEN_OVER = 142
+QUICK_DROPS = 3  # connections closed by the broker within QUICK_DROP_S of being made, in a row
+QUICK_DROP_S = 5.0
+
+
+class _QuietPaho(logging.Filter):
+    """paho logs an error when its loop runs while the socket is closed (around a disconnect);
+    our own connection messages say what matters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Client is not connected")
+
+
+class _Batch:
+    __slots__ = ("generation", "inputs", "outputs", "remaining")
+
+    def __init__(self, generation: int, inputs: list[tuple[int, int]], outputs: int) -> None:
+        self.generation = generation
+        self.inputs = inputs  # (mid, qos) of the inputs to acknowledge
+        self.outputs = outputs
+        self.remaining = outputs
+
+
+class MqttConnector:
+    def __init__(self, processor: StreamProcessor, host: str, port: int, client_id: str, *, qos: int = 1,
+                 stats: RunStats | None = None, stopper: Stopper | None = None) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.packettypes import PacketTypes
+        from paho.mqtt.properties import Properties
+        from paho.mqtt.subscribeoptions import SubscribeOptions
+
+        self._Properties = Properties
+        self._PUBLISH = PacketTypes.PUBLISH
+        self.processor = processor
+        self.log = logging.LoggerAdapter(log, {"connector": self})
+        self.host, self.port = host, port
+        self.address = f"{host}:{port}"
+        self.client_id = client_id
+        self.qos = qos
+        self.stats = stats or RunStats(processor, enabled=False)
+        self.stopper = stopper or Stopper()
+        self.subscriptions = [(umh_to_mqtt(t), SubscribeOptions(qos=qos)) for t in processor.source_topics]
+        self.inbox: deque = deque()  # (generation, MQTTMessage), appended by the network thread
+        self.acked: deque[int] = deque()  # mids of our publications the broker acknowledged
+        self.wake = threading.Event()
+        self.connected = threading.Event()
+        self.generation = 0  # one per successful connection: acks only go to the connection that
+        self.connect_error: str | None = None  # delivered the input
+        self.fatal: str | None = None
+        self.pending: deque[_Batch] = deque()
+        self.outstanding: dict[int, _Batch] = {}  # mid -> batch
+        self.early: set[int] = set()  # acknowledged before we registered the mid
+        self._props: dict[tuple, Any] = {}
+        self._connected_at = 0.0
+        self._quick_drops = 0
+
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                             manual_ack=qos > 0)
+        paho_log = logging.getLogger("runtime.connectors.mqtt.paho")
+        if not any(isinstance(f, _QuietPaho) for f in paho_log.filters):
+            paho_log.addFilter(_QuietPaho())
+        client.enable_logger(paho_log)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.max_inflight_messages_set(0)  # no limit in paho: ``window`` below
+        client.max_queued_messages_set(0)
+        self.window = 20
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
+        self.client = client
+        self._connect_props = Properties(PacketTypes.CONNECT)
+        self._connect_props.SessionExpiryInterval = SESSION_EXPIRY if qos > 0 else 0
+        self._connect_props.ReceiveMaximum = 1000
+
+    # ------------------------------------------------------------------ callbacks (network thread)
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            if not self.connected.is_set() and self.generation == 0:
+                self.connect_error = f"the MQTT broker at {self.address} refused the connection: {reason}"
+                self.wake.set()
+            else:
+                self.log.warning("MQTT broker at %s refused the reconnection: %s", self.address, reason)
+            return
+        # the broker's Receive Maximum bounds our unacknowledged publications (paho does not apply
+        # it, so the main thread does: ``window``)
+        receive_max = getattr(properties, "ReceiveMaximum", None) if properties is not None else None
+        self.window = receive_max or 65535
+        self.generation += 1
+        self._connected_at = time.monotonic()
+        if self.generation > 1:
+            self.log.warning("reconnected to the MQTT broker at %s (session %s); subscribing again",
+                        self.address, "resumed" if flags.session_present else "new")
+        client.subscribe(self.subscriptions)
+        self.connected.set()
+        self.wake.set()
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: list, properties: Any) -> None:
+        failed = [(t, str(r)) for (t, _), r in zip(self.subscriptions, reasons) if r.is_failure]
+        if failed:
+            self.log.error("the MQTT broker refused subscriptions: %s", failed)
+        self.log.info("subscribed to %d source topics on %s (QoS %d)", len(self.subscriptions) - len(failed),
+                 self.address, self.qos)
+
+    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if self.stopper.stopped:
+            return
+        # A broker closes the older connection of a client id when a newer one connects; MQTT 5
+        # brokers may say so (Session taken over), others (mosquitto 2.0) just close the socket,
+        # and the two instances would take the session from each other forever. So: a takeover,
+        # or connections closed by the broker shortly after they were made, QUICK_DROPS times.
+        lasted = time.monotonic() - self._connected_at
+        if lasted < QUICK_DROP_S and not getattr(flags, "is_disconnect_packet_from_server", True):
+            self._quick_drops += 1
+        else:
+            self._quick_drops = 0
+        if getattr(reason, "value", None) == SESSION_TAKEN_OVER or self._quick_drops >= QUICK_DROPS:
+            self.fatal = (f"another client with id '{self.client_id}' connected to {self.address} and took "
+                          f"over this session: one configuration runs as one client; use another --group "
+                          f"to run an independent copy")
+            self.wake.set()
+            return
+        self.log.warning("lost the connection to the MQTT broker at %s (%s): reconnecting with backoff",
+                    self.address, reason)
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        self.inbox.append((self.generation, message))
+        self.wake.set()
+
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        self.acked.append(mid)
+        self.wake.set()
+
+    # ------------------------------------------------------------------ main thread
+    def run(self) -> int:
+        client = self.client
+        clean = self.qos == 0
+        try:
+            client.connect(self.host, self.port, keepalive=30, clean_start=clean,
+                           properties=self._connect_props)
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise ConnectorError(f"cannot reach the MQTT broker at {self.address}: {reason}") from None
+        client.loop_start()
+        try:
+            deadline = time.monotonic() + CONNECT_TIMEOUT
+            while not self.connected.is_set():
+                if self.connect_error:
+                    raise ConnectorError(self.connect_error)
+                if self.stopper.stopped:
+                    return 0
+                if time.monotonic() > deadline:
+                    raise ConnectorError(f"the MQTT broker at {self.address} did not accept the "
+                                         f"connection within {CONNECT_TIMEOUT:.0f} s")
+                self.wake.wait(0.1)
+                self.wake.clear()
+            self.log.info("connected to the MQTT broker at %s as '%s'", self.address, self.client_id)
+            self._loop()
+            self._finish()
+        finally:
+            try:
+                client.disconnect()
+            finally:
+                client.loop_stop()
+        if self.fatal:
+            raise ConnectorError(self.fatal)
+        return 0
+
+    def _loop(self) -> None:
+        inbox, stopper, stats, wake = self.inbox, self.stopper, self.stats, self.wake
+        while not stopper.stopped and self.fatal is None:
+            if not inbox and not self.acked:
+                wake.wait(0.2)
+                wake.clear()
+            if inbox:
+                n = min(len(inbox), BATCH)
+                self._handle([inbox.popleft() for _ in range(n)])
+            if self.acked:
+                self._settle()
+            stats.tick()
+
+    def _handle(self, received: list) -> None:
+        inputs = []
+        append = inputs.append
+        acks = []
+        generation = self.generation
+        for gen, msg in received:
+            if msg.qos > 0:
+                acks.append((gen, msg.mid, msg.qos))
+            props = msg.properties
+            ups = getattr(props, "UserProperty", None) if props is not None else None
+            meta = dict(ups) if ups else {}
+            try:
+                meta["umh_topic"] = msg.topic.replace("/", ".")
+            except UnicodeDecodeError:
+                self.stats.no_topic += 1
+                continue
+            append(Message(msg.payload, meta))
+        self.stats.records(len(received))
+        outputs = self.processor.process_batch(inputs)
+        qos = self.qos
+        # an input received on an earlier connection cannot be acknowledged on this one: the
+        # broker sends it again if it kept the session
+        batch = _Batch(generation, [(mid, q) for gen, mid, q in acks if gen == generation],
+                       len(outputs) if qos > 0 else 0)
+        publish = self.client.publish
+        props_cache = self._props
+        outstanding, early = self.outstanding, self.early
+        for m in outputs:
+            meta = m.meta
+            key = tuple(meta.items())
+            props = props_cache.get(key)
+            if props is None:
+                if len(props_cache) > 4096:
+                    props_cache.clear()
+                props = self._Properties(self._PUBLISH)
+                props.UserProperty = list(key)
+                props_cache[key] = props
+            if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
+                return  # stopping: the inputs stay unacknowledged
+            info = publish(umh_to_mqtt(meta["umh_topic"]), m.payload, qos, properties=props)
+            if qos > 0:
+                mid = info.mid
+                if mid in early:
+                    early.discard(mid)
+                    batch.remaining -= 1
+                else:
+                    outstanding[mid] = batch
+        if qos == 0:
+            self.stats.outputs_sent += len(outputs)
+        self.pending.append(batch)
+        self._settle()
+
+    def _wait_window(self) -> bool:
+        """Wait until fewer than ``window`` publications are unacknowledged; False when stopping."""
+        while len(self.outstanding) >= self.window:
+            if self.stopper.stopped or self.fatal is not None:
+                return False
+            self.wake.wait(0.05)
+            self.wake.clear()
+            self._count_acks()
+        return True
+
+    def _count_acks(self) -> None:
+        acked, outstanding, early = self.acked, self.outstanding, self.early
+        while acked:
+            mid = acked.popleft()
+            batch = outstanding.pop(mid, None)
+            if batch is None:
+                early.add(mid)
+            else:
+                batch.remaining -= 1
+
+    def _settle(self) -> None:
+        """Count acknowledged outputs; acknowledge the inputs of completed batches, in order."""
+        self._count_acks()
+        pending = self.pending
+        ack = self.client.ack
+        while pending and pending[0].remaining <= 0:
+            batch = pending.popleft()
+            self.stats.outputs_sent += batch.outputs if self.qos > 0 else 0
+            if batch.generation == self.generation:
+                for mid, q in batch.inputs:
+                    ack(mid, q)
+
+    def _finish(self) -> None:
+        """On stop: wait (bounded) for the outstanding outputs, acknowledge what is complete."""
+        deadline = time.monotonic() + STOP_FLUSH_TIMEOUT
+        while self.pending and time.monotonic() < deadline and self.fatal is None:
+            self.wake.wait(0.05)
+            self.wake.clear()
+            self._settle()
+        if self.pending:
+            self.log.warning("%d batches of outputs unacknowledged at exit: their inputs stay "
+                        "unacknowledged and the broker sends them again to this session", len(self.pending))
