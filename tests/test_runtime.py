@@ -654,3 +654,21 @@ def test_whitespace_before_the_object_is_valid_json():
     p = StreamProcessor(config({"x": "press"}))
     [out] = p.process(msg(PRESS, b' \r\n\t{"value": 1, "timestamp_ms": 2}  '))
     assert out.payload == b'{"value":1,"timestamp_ms":2}'
+
+
+def test_process_batch_restores_the_garbage_collector_state():
+    import gc
+
+    p = StreamProcessor(PUMP)
+    batch = [msg(PRESS, b'{"value": 1.5, "timestamp_ms": 7}')] * 3
+    assert gc.isenabled()
+    assert len(p.process_batch(batch)) == 12 and gc.isenabled()
+    gc.disable()
+    try:
+        p.process_batch(batch)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(AttributeError):
+        p.process_batch([object()])  # not a Message: the error propagates, the GC is back on
+    assert gc.isenabled()
