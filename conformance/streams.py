@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from conformance.environments import VARIABLES
 from conformance.strategies import _arrays, _numbers, _objects, _strings, expressions
 from runtime import Message
+from transpiler import compile_expression
+from transpiler.errors import ExpressionError
 from transpiler.jslib.values import UNDEFINED
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -102,13 +104,21 @@ def _message(draw, ts: int) -> Message:
     return Message(body.encode(), meta)
 
 
+def _in_python_subset(expr) -> bool:
+    try:
+        compile_expression(expr.text, VARIABLES, engine="python")
+    except ExpressionError:
+        return False
+    return True
+
+
 @st.composite
 def streams(draw) -> tuple[dict, list[Message]]:
     """A configuration of 1-4 generated mappings and a stream of up to 12 messages."""
     count = draw(st.integers(1, 4))
     mapping = {}
     for i in range(count):
-        expr = draw(expressions(depth=2))
+        expr = draw(expressions(depth=2).filter(_in_python_subset))  # engine="python" must load it
         if draw(st.booleans()) or i == 0:
             mapping[f"m{i}"] = expr.text
         else:
