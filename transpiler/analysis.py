@@ -12,10 +12,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import esprima
+import esprima.character
 from esprima.nodes import Node
 
 from transpiler.errors import ExpressionError
 from transpiler.policy import BLOCKED_NAMES, BLOCKED_PROPERTIES, KNOWN_GLOBALS
+
+
+def _release_esprima_tables() -> None:
+    """esprima builds its identifier tables at import from a list of every Unicode code point
+    by category, then keeps those lists: about 80 MiB a long-running processor never reads.
+    Only the derived IDENTIFIER_START/IDENTIFIER_PART sets are used by the scanner."""
+    for name in ("U_CATEGORIES", "UNICODE_LETTER", "UNICODE_COMBINING_MARK", "UNICODE_DIGIT",
+                 "UNICODE_CONNECTOR_PUNCTUATION"):
+        if hasattr(esprima.character, name):
+            delattr(esprima.character, name)
+
+
+_release_esprima_tables()
 
 _FUNCTIONS = ("ArrowFunctionExpression", "FunctionExpression", "FunctionDeclaration")
 _LEGACY_OCTAL = re.compile(r"^0[0-9]")
