@@ -1,14 +1,16 @@
 """Kafka connector (confluent-kafka / librdkafka): the UNS topic in, the outputs back to it.
 
 Records: key = ``umh_topic`` (a ``umh_topic`` header wins), the other headers are metadata, the
-value is the payload. Outputs: key = output ``umh_topic``, every metadata entry as a header.
+value is the payload. Outputs: key = output ``umh_topic``, the other metadata as headers.
 
-Delivery is at-least-once. Records are consumed in batches; each batch's outputs are produced
-(idempotent producer, ``acks=all``) with a delivery callback counting them down. Offsets are
-committed only for the longest prefix of batches whose outputs are all acknowledged, with the
-processor state after that prefix as the commit metadata (``common.encode_snapshot``), so a
-restarted processor resumes from the committed offsets *and* the state that belongs to them.
-A crash re-processes what followed the last commit: duplicates, never gaps.
+Delivery is at-least-once. Records are consumed in batches and each batch's outputs produced
+(idempotent producer, ``acks=all``, delivery reports only for failures). About once a second
+the producer is flushed: when every output produced so far is acknowledged by the broker (and
+none failed), the offsets after the last processed batch are committed, with the processor
+state after that batch as the commit metadata (``common.encode_snapshot``), so a restarted
+processor resumes from the committed offsets *and* the state that belongs to them. A crash
+re-processes what followed the last commit: duplicates, never gaps. A failed delivery stops
+the processor without committing past it.
 
 A configuration needs all of its source topics, which the UNS spreads over partitions by key, so
 one configuration is one consumer of its group: it only processes while it owns every partition
@@ -44,6 +46,7 @@ COMMIT_INTERVAL = 1.0  # seconds between commits while running
 SNAPSHOT_MAX = 3900  # bytes of commit metadata (Kafka's offset.metadata.max.bytes default is 4096)
 CONNECT_TIMEOUT = 10.0
 STOP_FLUSH_TIMEOUT = 5.0
+COMMIT_FLUSH_TIMEOUT = 2.0  # while running: a broker that does not acknowledge in time delays the commit
 
 
 def parse_options(items: list[str] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -67,21 +70,14 @@ def parse_options(items: list[str] | None) -> tuple[dict[str, str], dict[str, st
 
 class _Batch:
     """The records of one consume call: their next offsets per partition, the number of their
-    outputs not yet acknowledged, and the processor state after them."""
+    outputs, and the processor state after them."""
 
-    __slots__ = ("offsets", "outputs", "remaining", "error", "state")
+    __slots__ = ("offsets", "outputs", "state")
 
     def __init__(self, offsets: dict[int, int], outputs: int, state: dict[str, Any]) -> None:
         self.offsets = offsets
         self.outputs = outputs
-        self.remaining = outputs
-        self.error: Any = None
         self.state = state
-
-    def ack(self, err: Any, msg: Any) -> None:
-        self.remaining -= 1
-        if err is not None and self.error is None:
-            self.error = err
 
 
 class KafkaConnector:
@@ -109,6 +105,7 @@ class KafkaConnector:
         common = {"bootstrap.servers": bootstrap, "error_cb": self._on_error, "logger": rdlog,
                   "client.id": f"streamproc-{group}"}
         pconf = {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
+                 "delivery.report.only.error": True, "on_delivery": self._on_delivery_error,
                  "queue.buffering.max.messages": 1_000_000, "queue.buffering.max.kbytes": 1_048_576,
                  "batch.num.messages": 10000, **producer_opts}
         cconf = {**common, "group.id": group, "enable.auto.commit": False,
@@ -147,6 +144,12 @@ class KafkaConnector:
             self.log.warning("Kafka %s: %s", self.bootstrap, err.str())
         else:
             self.log.warning("Kafka: %s", err.str())
+
+    def _on_delivery_error(self, err: Any, msg: Any) -> None:
+        if err is not None and self._fatal is None:
+            self._fatal = (f"an output could not be delivered to {self.produce_topic}: {err.str()}; "
+                           f"stopping without committing past it (a restart processes those records "
+                           f"again)")
 
     def _on_commit(self, err: Any, partitions: list) -> None:
         if err is not None:
@@ -193,8 +196,7 @@ class KafkaConnector:
 
     def _on_revoke(self, consumer: Any, partitions: list) -> None:
         if self.owning_all:
-            self._drain(STOP_FLUSH_TIMEOUT)
-            self._commit(sync=True)
+            self._commit(sync=True, timeout=STOP_FLUSH_TIMEOUT)
             if self.pending:
                 self.log.warning("partitions revoked with %d batches not yet acknowledged: their records "
                             "will be processed again by the next owner", len(self.pending))
@@ -242,33 +244,33 @@ class KafkaConnector:
             self.log.warning("topic %s does not exist (yet) on %s: waiting for it", self.topic,
                              self.bootstrap)
 
-    def _drain(self, timeout: float) -> None:
-        """Wait (bounded) until every produced output is acknowledged."""
-        remaining = self.producer.flush(timeout)
-        if remaining:
-            self.log.warning("%d outputs still unacknowledged after %.0f s", remaining, timeout)
-
-    def _commit(self, sync: bool) -> None:
-        done = None
+    def _commit(self, sync: bool, timeout: float = COMMIT_FLUSH_TIMEOUT) -> None:
+        """Commit the offsets after the last processed batch if every output is acknowledged."""
         pending = self.pending
-        while pending and pending[0].remaining <= 0:
-            b = pending[0]
-            if b.error is not None:
-                self._fatal = (f"an output could not be delivered: {b.error.str()}; stopping without "
-                               f"committing past it (a restart processes those records again)")
-                break
-            pending.popleft()
+        if not pending:
+            return
+        remaining = self.producer.flush(timeout)  # serves the (error-only) delivery reports
+        self.last_commit = time.monotonic()
+        if self._fatal is not None:
+            return
+        if remaining:
+            if sync:
+                self.log.warning("%d outputs still unacknowledged after %.0f s: their records are not "
+                                 "committed", remaining, timeout)
+            return
+        for b in pending:
             self.positions.update(b.offsets)
             self.stats.outputs_sent += b.outputs
-            done = b
-        if done is None or not self.positions:
+        done = pending[-1]
+        pending.clear()
+        if not self.positions:
             return
         self.snapshot_seq += 1
         snapshot = encode_snapshot(self.processor, done.state, self.snapshot_seq)
         if len(snapshot.encode("utf-8")) > SNAPSHOT_MAX:
             if not self._warned_snapshot:
                 self.log.warning("the state (%d bytes) is too large for the commit metadata: a restart "
-                            "starts with an empty state", len(snapshot))
+                                 "starts with an empty state", len(snapshot))
                 self._warned_snapshot = True
             snapshot = f"streamproc1:nosnapshot:{self.snapshot_seq}"
         TP = self._TopicPartition
@@ -277,7 +279,6 @@ class KafkaConnector:
             self.consumer.commit(offsets=offsets, asynchronous=not sync)
         except Exception as exc:  # noqa: BLE001 - KafkaException; the next commit retries
             self.log.warning("offset commit failed: %s", exc)
-        self.last_commit = time.monotonic()
 
     # ------------------------------------------------------------------ the loop
     def run(self) -> int:
@@ -347,19 +348,21 @@ class KafkaConnector:
         if not offsets:
             return
         outputs = self.processor.process_batch(inputs) if inputs else []
-        batch = _Batch(offsets, len(outputs), self.processor.state())
+        self.pending.append(_Batch(offsets, len(outputs), self.processor.state()))
         produce = self.producer.produce
         ptopic = self.produce_topic
-        ack = batch.ack
         for m in outputs:
             meta = m.meta
             while True:
                 try:
-                    produce(ptopic, m.payload, meta["umh_topic"], headers=list(meta.items()), on_delivery=ack)
+                    produce(ptopic, m.payload, meta["umh_topic"],
+                            headers=[kv for kv in meta.items() if kv[0] != "umh_topic"] or None)
                     break
                 except BufferError:  # local queue full: let deliveries complete
                     self.producer.poll(0.05)
-        self.pending.append(batch)
+                    if self.stopper.stopped:  # never commit past outputs left unproduced
+                        self.pending.pop()
+                        return
 
     def _record_error(self, err: Any) -> None:
         code = err.code()
@@ -378,9 +381,7 @@ class KafkaConnector:
     def _close(self) -> None:
         try:
             if self.owning_all and self.refused is None:
-                self._drain(STOP_FLUSH_TIMEOUT)
-                self.producer.poll(0)
-                self._commit(sync=True)
+                self._commit(sync=True, timeout=STOP_FLUSH_TIMEOUT)
         finally:
             try:
                 self.consumer.close()  # leaves the group (revoke callback commits what is left)
@@ -389,4 +390,4 @@ class KafkaConnector:
             remaining = self.producer.flush(1.0)
             if remaining:
                 self.log.warning("%d outputs were not acknowledged at exit: their records were not "
-                            "committed and are processed again at the next start", remaining)
+                                 "committed and are processed again at the next start", remaining)

@@ -1,0 +1,157 @@
+"""End-to-end throughput of the connectors on loopback brokers.
+
+    python -m runtime.connectors.bench kafka [--messages N]   # librdkafka mock cluster
+    python -m runtime.connectors.bench mqtt  [--messages N]   # mosquitto on a free port
+
+The pump configuration processes N pump messages (press/tempF/run in turn) that are already
+waiting for it (Kafka: in the topic; MQTT: queued in the processor's persistent session), as a
+``python -m runtime run ... --kafka/--mqtt`` subprocess. The clock starts when the processor
+reports it owns the partitions / is connected and stops when an independent client has received
+the last output; msg/s = N / that time (inputs; every input makes 3-4 outputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+from runtime.connectors.testing import MockKafkaCluster, Mosquitto, ProcessorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+PUMP = ROOT / "examples" / "pump.yaml"
+SRC = "umh.v1.corpA.plant-A.aawd._raw."
+OUT = "umh.v1.corpA.plant-A.aawd._pump_v1."
+
+
+def pump_messages(n: int):
+    topics = ("press", "tempF", "run")
+    for i in range(n):
+        t = topics[i % 3]
+        value = (b"true" if i % 2 else b"false") if t == "run" else b"%d.25" % (i % 1000)
+        yield SRC + t, b'{"value":%s,"timestamp_ms":%d}' % (value, 1_764_000_000_000 + i)
+
+
+def outputs_per_run(n: int) -> int:
+    # statics (2) on every message, plus pressure+rpm / temperature / status
+    return sum(2 + (2 if i % 3 == 0 else 1) for i in range(n))
+
+
+def bench_kafka(n: int) -> dict:
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+
+    expected = outputs_per_run(n)
+    with MockKafkaCluster() as bs:
+        p = Producer({"bootstrap.servers": bs, "linger.ms": 20})
+        for topic, payload in pump_messages(n):
+            while True:
+                try:
+                    p.produce("umh.messages", payload, topic)
+                    break
+                except BufferError:
+                    p.poll(0.05)
+        p.flush(60)
+        c = Consumer({"bootstrap.servers": bs, "group.id": "bench-reader"})
+        parts = len(c.list_topics("umh.messages", timeout=10).topics["umh.messages"].partitions)
+        c.assign([TopicPartition("umh.messages", i, OFFSET_BEGINNING) for i in range(parts)])
+        prefix = OUT.encode()
+        seen = [0]
+        last = [0.0]
+        stop = threading.Event()
+
+        def read() -> None:
+            while not stop.is_set():
+                for r in c.consume(10000, 0.1):
+                    k = r.key()
+                    if k is not None and k.startswith(prefix):
+                        seen[0] += 1
+                        last[0] = time.perf_counter()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        with ProcessorProcess(PUMP, "--kafka", bs, "--log-level", "info", "--stats") as proc:
+            proc.wait_for(r"assigned all \d+ partitions", timeout=60)
+            t0 = time.perf_counter()
+            deadline = time.monotonic() + 600
+            while seen[0] < expected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proc.stop()
+            stats = proc.stderr
+        stop.set()
+        reader.join(5)
+        c.close()
+    return _result("kafka (librdkafka mock cluster, 1 broker, 4 partitions)", n, seen[0], expected,
+                   last[0] - t0, stats)
+
+
+def bench_mqtt(n: int) -> dict:
+    import paho.mqtt.client as mqtt
+
+    expected = outputs_per_run(n)
+    with Mosquitto(inflight=1000) as broker:
+        # create the processor's persistent session, then queue the inputs in it
+        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info") as proc:
+            proc.wait_for("subscribed to", timeout=30)
+            proc.stop()
+        seen = [0]
+        last = [0.0]
+
+        def on_message(client, userdata, msg) -> None:
+            seen[0] += 1
+            last[0] = time.perf_counter()
+
+        sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        sub.on_message = on_message
+        sub.connect("127.0.0.1", broker.port)
+        sub.subscribe(OUT.replace(".", "/") + "#", qos=0)
+        sub.loop_start()
+        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        pub.max_inflight_messages_set(0)
+        pub.connect("127.0.0.1", broker.port)
+        pub.loop_start()
+        infos = [pub.publish(t.replace(".", "/"), payload, 1) for t, payload in pump_messages(n)]
+        for info in infos:
+            info.wait_for_publish(60)
+        pub.disconnect()
+        pub.loop_stop()
+        time.sleep(0.5)
+        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", "--stats") as proc:
+            proc.wait_for("connected to the MQTT broker", timeout=30)
+            t0 = time.perf_counter()
+            deadline = time.monotonic() + 600
+            while seen[0] < expected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proc.stop()
+            stats = proc.stderr
+        sub.disconnect()
+        sub.loop_stop()
+    return _result("mqtt (mosquitto 2, QoS 1, persistent session)", n, seen[0], expected, last[0] - t0, stats)
+
+
+def _result(name: str, n: int, seen: int, expected: int, seconds: float, stats: str) -> dict:
+    rate = n / seconds if seconds > 0 else 0.0
+    print(f"{name}: {n} inputs -> {seen}/{expected} outputs received in {seconds:.2f} s: "
+          f"{rate:,.0f} input msg/s end to end ({seen / seconds:,.0f} outputs/s)")
+    for line in stats.splitlines():
+        if "msg_per_s" in line or "records_in" in line:
+            print("  processor " + line.split("stats: ", 1)[-1])
+    return {"name": name, "inputs": n, "outputs": seen, "seconds": seconds, "msg_per_s": rate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m runtime.connectors.bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("broker", choices=("kafka", "mqtt", "both"))
+    ap.add_argument("--messages", "-n", type=int, default=100_000)
+    args = ap.parse_args(argv)
+    if args.broker in ("kafka", "both"):
+        bench_kafka(args.messages)
+    if args.broker in ("mqtt", "both"):
+        bench_mqtt(args.messages)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
