@@ -74,6 +74,8 @@ class Client:
 
     def _on_message(self, client, userdata, msg) -> None:
         meta = dict(getattr(msg.properties, "UserProperty", None) or [])
+        assert "umh_topic" not in meta  # the topic is the umh_topic
+        meta["umh_topic"] = msg.topic.replace("/", ".")
         with self.lock:
             self.received.append((msg.topic.replace("/", "."), msg.payload, meta))
 

@@ -1,14 +1,14 @@
 """MQTT connector (paho-mqtt, v2 callback API, MQTT 5).
 
 Subscribes to exactly the source topics (``umh.v1.acme._raw.press`` -> ``umh/v1/acme/_raw/press``),
-publishes each output to its converted ``umh_topic``, and carries metadata as MQTT 5 user
-properties (on input the topic is the ``umh_topic``).
+publishes each output to its converted ``umh_topic``, and carries the other metadata as MQTT 5
+user properties (the topic is the ``umh_topic``, on input and on output).
 
 With QoS 1 or 2 the client acknowledges an input only after the broker acknowledged every output
 of it and of the inputs before it (``manual_ack``), in a persistent session (``clean_start``
 false, session expiry one hour) under a fixed client id, so inputs whose outputs were not
 delivered are sent again by the broker after a crash or a reconnect: at-least-once, as on Kafka,
-as far as the broker keeps the session. A lost connection is retried with backoff (1 s doubling
+as far as the broker keeps the session. A lost connection is retried with backoff (0.5 s doubling
 to 10 s); every (re)connect subscribes again. A second instance with the same client id takes
 the session over and the first one stops with a message (at once if the broker says "Session
 taken over", else after its connection was closed by the broker three times in a row within
@@ -17,6 +17,7 @@ seconds of connecting).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -36,6 +37,8 @@ CONNECT_TIMEOUT = 10.0
 STOP_FLUSH_TIMEOUT = 3.0
 SESSION_EXPIRY = 3600  # seconds the broker keeps our session (and queues our inputs) while away
 SESSION_TAKEN_OVER = 142
+RECONNECT_MIN_S = 0.5  # backoff between reconnection attempts: doubling up to RECONNECT_MAX_S
+RECONNECT_MAX_S = 10.0
 QUICK_DROPS = 3  # connections closed by the broker within QUICK_DROP_S of being made, in a row
 QUICK_DROP_S = 5.0
 
@@ -90,6 +93,8 @@ class MqttConnector:
         self._props: dict[tuple, Any] = {}
         self._connected_at = 0.0
         self._quick_drops = 0
+        self._backoff = RECONNECT_MIN_S
+        self._next_attempt = 0.0
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                              manual_ack=qos > 0)
@@ -97,7 +102,6 @@ class MqttConnector:
         if not any(isinstance(f, _QuietPaho) for f in paho_log.filters):
             paho_log.addFilter(_QuietPaho())
         client.enable_logger(paho_log)
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.max_inflight_messages_set(0)  # no limit in paho: ``window`` below
         client.max_queued_messages_set(0)
         self.window = 20
@@ -126,6 +130,7 @@ class MqttConnector:
         self.window = receive_max or 65535
         self.generation += 1
         self._connected_at = time.monotonic()
+        self._backoff = RECONNECT_MIN_S
         if self.generation > 1:
             self.log.warning("reconnected to the MQTT broker at %s (session %s); subscribing again",
                         self.address, "resumed" if flags.session_present else "new")
@@ -170,6 +175,9 @@ class MqttConnector:
         self.wake.set()
 
     # ------------------------------------------------------------------ main thread
+    # The network is driven from this thread (``client.loop``), not from paho's own thread:
+    # publishing from a second thread makes both fight over paho's locks and costs half the
+    # throughput. Reconnecting is therefore ours too: ``_reconnect`` with backoff.
     def run(self) -> int:
         client = self.client
         clean = self.qos == 0
@@ -179,7 +187,6 @@ class MqttConnector:
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise ConnectorError(f"cannot reach the MQTT broker at {self.address}: {reason}") from None
-        client.loop_start()
         try:
             deadline = time.monotonic() + CONNECT_TIMEOUT
             while not self.connected.is_set():
@@ -190,26 +197,47 @@ class MqttConnector:
                 if time.monotonic() > deadline:
                     raise ConnectorError(f"the MQTT broker at {self.address} did not accept the "
                                          f"connection within {CONNECT_TIMEOUT:.0f} s")
-                self.wake.wait(0.1)
-                self.wake.clear()
+                self._network(0.1)
             self.log.info("connected to the MQTT broker at %s as '%s'", self.address, self.client_id)
             self._loop()
             self._finish()
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 client.disconnect()
-            finally:
-                client.loop_stop()
+                client.loop(0.1)  # send the DISCONNECT
         if self.fatal:
             raise ConnectorError(self.fatal)
         return 0
 
+    def _network(self, timeout: float) -> None:
+        """Read and write what the socket allows (callbacks run here), keepalive, reconnect."""
+        client = self.client
+        if client.socket() is None:
+            self._reconnect(timeout)
+            return
+        rc = client.loop(timeout)
+        if rc == 0 and client.socket() is not None:
+            client.loop_read(BATCH)  # loop() reads one packet when nothing is outstanding
+        elif rc != 0 and client.socket() is None:
+            self._next_attempt = max(self._next_attempt, time.monotonic() + self._backoff)
+
+    def _reconnect(self, timeout: float) -> None:
+        now = time.monotonic()
+        if now < self._next_attempt:
+            self.stopper.wait(min(timeout, self._next_attempt - now))
+            return
+        try:
+            self.client.reconnect()
+        except (OSError, ValueError) as exc:
+            self.log.info("reconnecting to %s failed (%s): next attempt in %.0f s", self.address,
+                          getattr(exc, "strerror", None) or exc, self._backoff)
+            self._next_attempt = time.monotonic() + self._backoff
+            self._backoff = min(self._backoff * 2, RECONNECT_MAX_S)
+
     def _loop(self) -> None:
-        inbox, stopper, stats, wake = self.inbox, self.stopper, self.stats, self.wake
+        inbox, stopper, stats = self.inbox, self.stopper, self.stats
         while not stopper.stopped and self.fatal is None:
-            if not inbox and not self.acked:
-                wake.wait(0.2)
-                wake.clear()
+            self._network(0 if inbox else 0.1)
             if inbox:
                 n = min(len(inbox), BATCH)
                 self._handle([inbox.popleft() for _ in range(n)])
@@ -246,17 +274,21 @@ class MqttConnector:
         outstanding, early = self.outstanding, self.early
         for m in outputs:
             meta = m.meta
-            key = tuple(meta.items())
-            props = props_cache.get(key)
-            if props is None:
-                if len(props_cache) > 4096:
-                    props_cache.clear()
-                props = self._Properties(self._PUBLISH)
-                props.UserProperty = list(key)
-                props_cache[key] = props
+            topic = meta["umh_topic"]
+            if len(meta) == 1:
+                props = None  # the topic is the umh_topic: no user properties to send
+            else:
+                key = tuple(kv for kv in meta.items() if kv[0] != "umh_topic")
+                props = props_cache.get(key)
+                if props is None:
+                    if len(props_cache) > 4096:
+                        props_cache.clear()
+                    props = self._Properties(self._PUBLISH)
+                    props.UserProperty = list(key)
+                    props_cache[key] = props
             if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
                 return  # stopping: the inputs stay unacknowledged
-            info = publish(umh_to_mqtt(meta["umh_topic"]), m.payload, qos, properties=props)
+            info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
             if qos > 0:
                 mid = info.mid
                 if mid in early:
@@ -274,8 +306,7 @@ class MqttConnector:
         while len(self.outstanding) >= self.window:
             if self.stopper.stopped or self.fatal is not None:
                 return False
-            self.wake.wait(0.05)
-            self.wake.clear()
+            self._network(0.05)
             self._count_acks()
         return True
 
@@ -305,8 +336,7 @@ class MqttConnector:
         """On stop: wait (bounded) for the outstanding outputs, acknowledge what is complete."""
         deadline = time.monotonic() + STOP_FLUSH_TIMEOUT
         while self.pending and time.monotonic() < deadline and self.fatal is None:
-            self.wake.wait(0.05)
-            self.wake.clear()
+            self._network(0.05)
             self._settle()
         if self.pending:
             self.log.warning("%d batches of outputs unacknowledged at exit: their inputs stay "
