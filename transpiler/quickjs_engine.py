@@ -445,13 +445,20 @@ class CompiledExpression:
         return fn
 
     def __call__(self, *args: Any) -> Any:
-        if len(args) != self._n:
-            raise TypeError(f"expected {self._n} argument(s), got {len(args)}")
         engine = self.engine
-        state = engine._local.state or engine._state()
-        fn = state.functions.get(self._key) or engine._instantiate(state, self)
+        state = engine._local.state
+        fn = state.functions.get(self._key) if state is not None else None
+        if fn is None or len(args) != self._n:  # first call in this thread, or a wrong call
+            if len(args) != self._n:
+                raise TypeError(f"expected {self._n} argument(s), got {len(args)}")
+            state = state or engine._state()
+            fn = state.functions.get(self._key) or engine._instantiate(state, self)
+        for a in args:  # numbers, booleans and null cross as they are; the rest is converted
+            if a.__class__ not in _DIRECT:
+                args = tuple(a if a.__class__ in _DIRECT else _arg(state, a) for a in args)
+                break
         try:
-            r = fn(*[a if a.__class__ in _DIRECT else _arg(state, a) for a in args])
+            r = fn(*args)
         except _quickjs.JSException as exc:
             raise engine._uncaught(state, exc) from None
         if self._drain:
