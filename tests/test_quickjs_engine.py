@@ -10,13 +10,8 @@ import pytest
 
 from transpiler.errors import ExpressionError, JSError
 from transpiler.jslib.values import UNDEFINED, JSFunction
-from transpiler.quickjs_engine import (
-    QuickJSEngine,
-    QuickJSLimits,
-    check_tokens,
-    default_engine,
-    scan_identifiers,
-)
+from transpiler.quickjs_engine import QuickJSEngine, QuickJSLimits, default_engine
+from transpiler.tokenscan import check_tokens, scan_identifiers
 
 SMALL = QuickJSLimits(time_limit=0.2, memory_limit=16 * 1024 * 1024, stack_limit=256 * 1024)
 

@@ -28,6 +28,7 @@ from transpiler.codegen import (
 )
 from transpiler.errors import ExpressionError, JSError
 from transpiler.helpers import HELPERS
+from transpiler.tokenscan import check_tokens, scan_identifiers
 
 ENGINES = ("auto", "python", "quickjs")
 CACHE_SIZE = 4096
@@ -113,12 +114,10 @@ def _quickjs(limits: Any):
 def _compile_for_quickjs_only(source: str, variables: tuple[str, ...], limits: Any,
                               parse_error: str) -> CompiledExpression:
     """Syntax esprima cannot parse: QuickJS decides validity; dependencies by token scan."""
-    from transpiler import quickjs_engine
-
     engine = _quickjs(limits)
     engine.check_syntax(source)
-    quickjs_engine.check_tokens(source)
-    names = quickjs_engine.scan_identifiers(source)
+    check_tokens(source)
+    names = scan_identifiers(source)
     deps = tuple(n for n in names if n in variables)
     impure = any(n in ("Date",) for n in names) or "random" in source
     fn = engine.compile(source, deps)
