@@ -7,140 +7,49 @@ import json
 import math
 
 import pytest
-import quickjs
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from qjs_harness import CTX, assert_no_mismatches, js_batch, py_call, same
 
 from transpiler.errors import JSError
 from transpiler.jslib.jsjson import json_parse, json_stringify, quote_json_string
 from transpiler.jslib.strings import Unsupported
 from transpiler.jslib.values import UNDEFINED, JSFunction, export_value, to_utf16
 
-# --- QuickJS harness: values go in as JS literals, results come back as tagged JSON ---------------
 
-_CTX = quickjs.Context()
-_CTX.eval(r"""
-function __enc(v) {
-  if (v === undefined) return {u: 1};
-  if (typeof v === 'number') return {n: Object.is(v, -0) ? '-0' : String(v)};
-  if (typeof v === 'string') {
-    const c = []; for (let i = 0; i < v.length; i++) c.push(v.charCodeAt(i)); return {s: c};
-  }
-  if (v === null || typeof v === 'boolean') return {p: v};
-  if (Array.isArray(v)) return {a: v.map(__enc)};
-  if (typeof v === 'object') return {o: Object.keys(v).map(k => [__enc(k), __enc(v[k])])};
-  return {t: typeof v};
-}
-function __err(e) { return {e: [String(e.name), __enc(String(e.message))]}; }
-function __batch(name, cases) {
-  const f = name === 'parse' ? JSON.parse : JSON.stringify;
-  return JSON.stringify(cases.map((args) => {
-    try { return __enc(f(...args)); } catch (e) { return __err(e); }
-  }));
-}
-""")
-
-
-def lit(v) -> str:
-    """A JavaScript literal for an engine value (strings in UTF-16 form, lone surrogates ok)."""
-    if v is UNDEFINED:
-        return "undefined"
-    if v is None:
-        return "null"
-    if v is True or v is False:
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if v != v:
-            return "NaN"
-        if math.isinf(v):
-            return "Infinity" if v > 0 else "-Infinity"
-        if v == 0 and math.copysign(1.0, v) < 0:
-            return "-0"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=True)
-    if isinstance(v, list):
-        return "[" + ",".join(lit(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ",".join(json.dumps(k) + ":" + lit(x) for k, x in v.items()) + "}"
-    if isinstance(v, JSFunction):
-        return "(function f() {})"
-    raise TypeError(v)
-
-
-def dec(d):
-    if "u" in d:
-        return UNDEFINED
-    if "n" in d:
-        return float(d["n"].replace("Infinity", "inf"))
-    if "s" in d:
-        return "".join(map(chr, d["s"]))
-    if "p" in d:
-        return d["p"]
-    if "a" in d:
-        return [dec(x) for x in d["a"]]
-    if "o" in d:
-        return {dec(k): dec(v) for k, v in d["o"]}
-    if "e" in d:
-        return ("ERR", d["e"][0], dec(d["e"][1]))
-    return ("T", d["t"])
-
-
-def same(a, b) -> bool:
-    """SameValue on engine values, recursively; errors compare by (name, message)."""
-    if isinstance(a, float) and isinstance(b, float):
-        if a != a:
-            return b != b
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def js_batch(name: str, cases: list[tuple]) -> list:
-    src = "[" + ",".join("[" + ",".join(lit(a) for a in args) + "]" for args in cases) + "]"
-    return [dec(d) for d in json.loads(_CTX.eval(f"__batch({json.dumps(name)}, {src})"))]
-
-
-def run(fn, args):
-    try:
-        return fn(*args)
-    except JSError as e:
-        return ("ERR", e.name, e.message)
+def json_batch(name: str, cases: list[tuple]) -> list:
+    """JSON[name](...args) in QuickJS for each case."""
+    return js_batch(f"JSON.{name}", [(UNDEFINED, args) for args in cases])
 
 
 def check_stringify(cases: list[tuple]) -> None:
-    expected = js_batch("stringify", cases)
+    expected = json_batch("stringify", cases)
     bad = []
     for args, exp in zip(cases, expected):
         for variant in (args, (export_value(args[0]), *args[1:])):  # UTF-16 form and ordinary str
-            got = run(json_stringify, variant)
+            got = py_call(json_stringify, variant)
             if isinstance(got, str):
                 got = to_utf16(got)  # QuickJS's string comes back in UTF-16 form
             if not same(got, exp):
                 bad.append((variant, got, exp))
-    assert not bad, "\n".join(ascii(b) for b in bad[:20]) + f"\n({len(bad)} mismatches)"
+    assert_no_mismatches(bad)
 
 
 def check_parse(texts: list[str]) -> None:
-    expected = js_batch("parse", [(t,) for t in texts])
+    expected = json_batch("parse", [(t,) for t in texts])
     bad = []
     for t, exp in zip(texts, expected):
-        got = run(json_parse, (t,))
+        got = py_call(json_parse, (t,))
         if not same(got, exp):
             bad.append((t, got, exp))
-    assert not bad, "\n".join(ascii(b) for b in bad[:20]) + f"\n({len(bad)} mismatches)"
+    assert_no_mismatches(bad)
 
 
 # --- QuoteJSONString -------------------------------------------------------------------------------
 
 def test_quote_every_bmp_character():
     """Every BMP code unit (lone surrogates included) as a one-character string."""
-    out = json.loads(_CTX.eval("""(function() { const o = [];
+    out = json.loads(CTX.eval("""(function() { const o = [];
         for (let c = 0; c < 0x10000; c++) o.push(JSON.stringify(String.fromCharCode(c)));
         return JSON.stringify(o); })()"""))
     bad = [c for c in range(0x10000) if to_utf16(quote_json_string(chr(c))) != to_utf16(out[c])]
@@ -150,7 +59,7 @@ def test_quote_every_bmp_character():
 def test_quote_surrogates_both_forms():
     samples = ["a😀b", "😀", "\ud83d", "\ude00", "x\ude00\ud83dy", "\ud83d\ud83d\ude00",
                "é\u2028\x7f\x00\"\\"]
-    expected = js_batch("stringify", [(to_utf16(s),) for s in samples])
+    expected = json_batch("stringify", [(to_utf16(s),) for s in samples])
     for s, exp in zip(samples, expected):
         assert to_utf16(quote_json_string(s)) == exp
         assert quote_json_string(to_utf16(s)) == quote_json_string(s)

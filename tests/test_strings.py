@@ -7,118 +7,18 @@ import json
 import math
 
 import pytest
-import quickjs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from qjs_harness import CTX, check_method, js_batch, py_call
 
 from transpiler.errors import JSError
 from transpiler.jslib import strings
 from transpiler.jslib.strings import STRING_METHODS, Unsupported, check_length
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
-# --- QuickJS harness: values go in as JS literals, results come back as tagged JSON ---------------
-
-_CTX = quickjs.Context()
-_CTX.eval(r"""
-function __enc(v) {
-  if (v === undefined) return {u: 1};
-  if (typeof v === 'number') return {n: Object.is(v, -0) ? '-0' : String(v)};
-  if (typeof v === 'string') {
-    const c = []; for (let i = 0; i < v.length; i++) c.push(v.charCodeAt(i)); return {s: c};
-  }
-  if (v === null || typeof v === 'boolean') return {p: v};
-  if (Array.isArray(v)) return {a: v.map(__enc)};
-  if (typeof v === 'object') return {o: Object.keys(v).map(k => [__enc(k), __enc(v[k])])};
-  return {t: typeof v};
-}
-function __err(e) { return {e: [String(e.name), __enc(String(e.message))]}; }
-function __batch(name, cases) {
-  return JSON.stringify(cases.map(([s, args]) => {
-    try { return __enc(String.prototype[name].apply(s, args)); } catch (e) { return __err(e); }
-  }));
-}
-""")
-
-
-def lit(v) -> str:
-    """A JavaScript literal for an engine value (strings in UTF-16 form, lone surrogates ok)."""
-    if v is UNDEFINED:
-        return "undefined"
-    if v is None:
-        return "null"
-    if v is True or v is False:
-        return "true" if v else "false"
-    if isinstance(v, float):
-        if v != v:
-            return "NaN"
-        if math.isinf(v):
-            return "Infinity" if v > 0 else "-Infinity"
-        if v == 0 and math.copysign(1.0, v) < 0:
-            return "-0"
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=True)
-    if isinstance(v, list):
-        return "[" + ",".join(lit(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{" + ",".join(json.dumps(k) + ":" + lit(x) for k, x in v.items()) + "}"
-    raise TypeError(v)
-
-
-def dec(d):
-    if "u" in d:
-        return UNDEFINED
-    if "n" in d:
-        return float(d["n"].replace("Infinity", "inf"))
-    if "s" in d:
-        return "".join(map(chr, d["s"]))
-    if "p" in d:
-        return d["p"]
-    if "a" in d:
-        return [dec(x) for x in d["a"]]
-    if "o" in d:
-        return {dec(k): dec(v) for k, v in d["o"]}
-    if "e" in d:
-        return ("ERR", d["e"][0], dec(d["e"][1]))
-    return ("T", d["t"])
-
-
-def same(a, b) -> bool:
-    """SameValue on engine values, recursively; errors compare by (name, message)."""
-    if isinstance(a, float) and isinstance(b, float):
-        if a != a:
-            return b != b
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def js_batch(name: str, cases: list[tuple[str, tuple]]) -> list:
-    items = ("[" + lit(s) + ",[" + ",".join(lit(a) for a in args) + "]]" for s, args in cases)
-    src = "[" + ",".join(items) + "]"
-    return [dec(d) for d in json.loads(_CTX.eval(f"__batch({json.dumps(name)}, {src})"))]
-
-
-def py_call(name: str, s: str, args: tuple):
-    try:
-        return STRING_METHODS[name](s, *args)
-    except JSError as e:
-        return ("ERR", e.name, e.message)
-
 
 def check(name: str, cases: list[tuple[str, tuple]]) -> None:
-    expected = js_batch(name, cases)
-    bad = []
-    for (s, args), exp in zip(cases, expected):
-        got = py_call(name, s, args)
-        if not same(got, exp):
-            bad.append((name, s, args, got, exp))
-    assert not bad, "\n".join(ascii(b) for b in bad[:20]) + f"\n({len(bad)} mismatches)"
+    check_method("String.prototype", name, lambda s, args: py_call(STRING_METHODS[name], (s, *args)), cases)
 
 
 # --- inputs ---------------------------------------------------------------------------------------
@@ -204,7 +104,7 @@ def test_case_mapping_every_code_point():
 
     Each block of code points is mapped as one string with NUL between the characters: NUL is
     neither cased nor case-ignorable, so no character sees another as Final_Sigma context."""
-    fn = _CTX.eval(r"""(function(lo, hi) { const out = [];
+    fn = CTX.eval(r"""(function(lo, hi) { const out = [];
       for (let c = lo; c < hi; c++) out.push(String.fromCharCode(...(c < 0x10000 ? [c] :
           [0xd800 + ((c - 0x10000) >> 10), 0xdc00 + ((c - 0x10000) & 0x3ff)])));
       return JSON.stringify([out.map(s => s.toUpperCase()).join('\0'),
@@ -271,5 +171,5 @@ def test_random_against_quickjs(cases, name):
 def test_boundary_round_trip():
     # the harness itself: UTF-16 form survives the trip through QuickJS
     s = to_utf16("a😀\u2028") + "\ud800"
-    assert js_batch("toString", [(s, ())]) == [s]
+    assert js_batch("String.prototype.toString", [(s, ())]) == [s]
     assert from_utf16(to_utf16("😀")) == "😀"
