@@ -237,7 +237,8 @@ class StreamProcessor:
             "MISSING": MISSING, "jq": json_quote, "n2b": number_to_bytes, "invalid": self._invalid,
             "fail": self._mapping_failed,
             "general": self._general_result, "non_finite": self._non_finite, "waiting": self._waiting,
-            "odd": self._make_odd_start(),
+            "odd": self._make_odd_start(), "WS": _JSON_WHITESPACE, "slow": self._slow,
+            "windows_get": self.log._windows.get, "clock": self.log.clock, "INTERVAL": self.log.interval,
             "gc_isenabled": gc.isenabled, "gc_disable": gc.disable, "gc_enable": gc.enable,
         }
         for i, m in enumerate(spec.mappings):
@@ -261,7 +262,16 @@ class StreamProcessor:
             T = repr(topic)
             w(f"    def {name}(payload, meta, out):")
             w(f"        nonlocal {', '.join(f's{k}' for k in idxs)}")
-            w("        if payload[:1] != b'{':")
+            # not an object (or an object after whitespace): counted here, without a call,
+            # while the rate-limited log of this topic suppresses its warnings
+            w("        first = payload[:1]")
+            w("        if first != b'{':")
+            w("            if first not in WS:")
+            w(f"                window = windows_get({T})")
+            w("                if window is not None and clock() - window[0] < INTERVAL:")
+            w("                    window[1] += 1")
+            w("                    slow.invalid += 1")
+            w("                    return")
             w(f"            return odd({name}, {T}, payload, meta, out)")
             w("        try:")
             w("            obj = loads(payload)")
