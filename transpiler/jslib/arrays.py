@@ -11,18 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from transpiler.jslib.coerce import same_value_zero, strict_equals, to_integer_or_infinity, to_string
+from transpiler.jslib.coerce import (
+    relative_index,
+    same_value_zero,
+    strict_equals,
+    to_integer_or_infinity,
+    to_string,
+)
 from transpiler.jslib.strings import check_length
 from transpiler.jslib.values import UNDEFINED
-
-
-def _relative(v: Any, length: int) -> int:
-    """A relative index (negative counts from the end) clamped to [0, length]."""
-    x = to_integer_or_infinity(v)
-    if x < 0:
-        x += length
-        return 0 if x <= 0 else int(x)
-    return length if x >= length else int(x)
 
 
 def join(this: list, separator: Any = UNDEFINED, *_: Any) -> str:
@@ -97,8 +94,8 @@ def last_index_of(this: list, search: Any = UNDEFINED, *rest: Any) -> float:
 
 def slice_(this: list, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> list:
     n = len(this)
-    a = _relative(start, n)
-    b = n if end is UNDEFINED else _relative(end, n)
+    a = relative_index(start, n)
+    b = n if end is UNDEFINED else relative_index(end, n)
     return this[a:b]
 
 

@@ -99,6 +99,16 @@ def to_integer_or_infinity(v: Any) -> float:
     return float(math.trunc(n)) + 0.0  # + 0.0 turns -0 into +0
 
 
+def relative_index(v: Any, length: int) -> int:
+    """ToIntegerOrInfinity(v) as a relative index (negative counts from the end), clamped to
+    [0, length]: the start/end arguments of slice and friends."""
+    x = to_integer_or_infinity(v)
+    if x < 0:
+        x += length
+        return 0 if x <= 0 else int(x)
+    return length if x >= length else int(x)
+
+
 def to_int32(v: Any) -> int:
     n = v if v.__class__ is float else to_number(v)
     if n != n or n in (math.inf, -math.inf):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from transpiler.errors import JSError, range_error
-from transpiler.jslib.coerce import to_integer_or_infinity, to_number, to_string, to_uint32
+from transpiler.jslib.coerce import relative_index, to_integer_or_infinity, to_number, to_string, to_uint32
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
 MAX_STRING_LENGTH = 2**24
@@ -50,15 +50,6 @@ def _clamp(v: Any, length: int) -> int:
     x = to_integer_or_infinity(v)
     if x <= 0:
         return 0
-    return length if x >= length else int(x)
-
-
-def _relative(v: Any, length: int) -> int:
-    """A relative index (negative counts from the end) clamped to [0, length]."""
-    x = to_integer_or_infinity(v)
-    if x < 0:
-        x += length
-        return 0 if x <= 0 else int(x)
     return length if x >= length else int(x)
 
 
@@ -136,8 +127,8 @@ def ends_with(this: str, search: Any = UNDEFINED, end_position: Any = UNDEFINED,
 
 def slice_(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> str:
     n = len(this)
-    a = _relative(start, n)
-    b = n if end is UNDEFINED else _relative(end, n)
+    a = relative_index(start, n)
+    b = n if end is UNDEFINED else relative_index(end, n)
     return this[a:b] if a < b else ""
 
 
@@ -152,7 +143,7 @@ def substring(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) 
 
 def substr(this: str, start: Any = UNDEFINED, length: Any = UNDEFINED, *_: Any) -> str:
     n = len(this)
-    a = _relative(start, n)
+    a = relative_index(start, n)
     if length is UNDEFINED:
         return this[a:]
     k = _clamp(length, n - a)
