@@ -88,7 +88,7 @@ import _quickjs
 import orjson
 
 from transpiler.errors import ExpressionError, JSError
-from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16
+from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, int_to_double
 
 __all__ = [
     "QuickJSLimits", "QuickJSEngine", "default_engine",
@@ -305,13 +305,6 @@ def _function_source(source: str, params: tuple[str, ...]) -> str:
 # Python side of the value mapping
 # --------------------------------------------------------------------------------------------
 
-def _int_arg(v: int) -> float:
-    try:
-        return float(v)
-    except OverflowError:
-        return math.inf if v > 0 else -math.inf
-
-
 def _tag(v: Any) -> Any:
     """Python value -> the JSON-able tagged form decoded by ``dec`` in JavaScript."""
     cls = v.__class__
@@ -328,7 +321,7 @@ def _tag(v: Any) -> Any:
     if isinstance(v, bool):
         return bool(v)
     if isinstance(v, int):
-        return _tag(_int_arg(v))
+        return _tag(int_to_double(v))
     if isinstance(v, float):
         return _tag(float(v))
     if isinstance(v, str):
@@ -483,13 +476,13 @@ def _arg(state: _State, v: Any) -> Any:
             return v
         return state.ctx.parse_json(json.dumps(["s", v]))
     if cls is int:
-        return _int_arg(v)
+        return int_to_double(v)
     if v is UNDEFINED:
         return state.undefined
     if isinstance(v, (bool, float)) or v is None:
         return bool(v) if isinstance(v, bool) else float(v)
     if isinstance(v, int):
-        return _int_arg(v)
+        return int_to_double(v)
     if isinstance(v, str):
         return _arg(state, str(v))
     return state.ctx.parse_json(json.dumps(_tag(v), allow_nan=False))

@@ -85,7 +85,8 @@ def from_utf16(s: str) -> str:
     return _PAIR.sub(_join_pair, s)
 
 
-def _int_to_double(v: int) -> float:
+def int_to_double(v: int) -> float:
+    """The double a Python int denotes (rounded; beyond the double range, +/-Infinity)."""
     try:
         return float(v)
     except OverflowError:
@@ -119,7 +120,7 @@ def import_value(v: Any) -> Any:
     if isinstance(v, bool):
         return bool(v)
     if isinstance(v, int):
-        return _int_to_double(v)
+        return int_to_double(v)
     if isinstance(v, float):
         return float(v)
     if isinstance(v, str):
