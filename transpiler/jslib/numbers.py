@@ -108,8 +108,8 @@ def number_to_bytes(x: float) -> bytes:
     return b
 
 
-def _to_string_slow(x: float) -> str:
-    """Number::toString for the values ``repr`` does not lay out like JavaScript."""
+def _special_to_string(x: float) -> str | None:
+    """Number::toString of NaN, +/-Infinity and +/-0, whatever the radix; None for the rest."""
     if x != x:
         return "NaN"
     if x == _INF:
@@ -118,6 +118,14 @@ def _to_string_slow(x: float) -> str:
         return "-Infinity"
     if x == 0.0:
         return "0"
+    return None
+
+
+def _to_string_slow(x: float) -> str:
+    """Number::toString for the values ``repr`` does not lay out like JavaScript."""
+    special = _special_to_string(x)
+    if special is not None:
+        return special
     r = repr(x)
     if "e" in r and abs(math.frexp(x)[0]) != 0.5:
         # repr's digits are QuickJS's (not a power of two); reuse them when JavaScript also
@@ -265,14 +273,9 @@ def number_to_string_radix(x: float, radix: int) -> str:
         return number_to_string(x)
     if not 2 <= radix <= 36:
         raise range_error(_RADIX_MSG)
-    if x != x:
-        return "NaN"
-    if x == _INF:
-        return "Infinity"
-    if x == -_INF:
-        return "-Infinity"
-    if x == 0.0:
-        return "0"
+    special = _special_to_string(x)
+    if special is not None:
+        return special
     a = -x if x < 0 else x
     sign = "-" if x < 0 else ""
     if a.is_integer() and a < _TWO53:
