@@ -18,7 +18,7 @@ from transpiler.jslib.coerce import (
     to_integer_or_infinity,
     to_string,
 )
-from transpiler.jslib.strings import check_length
+from transpiler.jslib.strings import at, check_length  # at: the same algorithm for arrays and strings
 from transpiler.jslib.values import UNDEFINED
 
 
@@ -107,16 +107,6 @@ def concat(this: list, *items: Any) -> list:
         else:
             out.append(item)
     return out
-
-
-def at(this: list, index: Any = UNDEFINED, *_: Any) -> Any:
-    n = len(this)
-    k = to_integer_or_infinity(index)
-    if k < 0:
-        k += n
-    if 0 <= k < n:
-        return this[int(k)]
-    return UNDEFINED
 
 
 ARRAY_METHODS: dict[str, Callable[..., Any]] = {

@@ -83,7 +83,8 @@ def code_point_at(this: str, pos: Any = UNDEFINED, *_: Any) -> Any:
     return float(c)
 
 
-def at(this: str, index: Any = UNDEFINED, *_: Any) -> Any:
+def at(this: str | list, index: Any = UNDEFINED, *_: Any) -> Any:
+    """String.prototype.at, and Array.prototype.at (the same steps on elements)."""
     k = to_integer_or_infinity(index)
     n = len(this)
     if k < 0:
