@@ -3,8 +3,10 @@
     python -m bench [--quick] [--out DIR] [--json FILE]
 
 ``--quick`` (under two minutes): shorter samples, fewer rounds, smaller memory runs, 100,000
-messages for the resident-memory run instead of 1,000,000. The timing method is described in
-``bench/timing.py``, the memory methods in ``bench/memory.py``.
+messages for the resident-memory run instead of 1,000,000, and 10,000 / 2,000 inputs instead of
+100,000 / 20,000 for the end-to-end runs over Kafka / MQTT. The timing method is described in
+``bench/timing.py``, the memory methods in ``bench/memory.py``, the end-to-end runs over a broker in
+``bench/connectors.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import memory, report, rss, scenarios
+from bench import connectors, memory, report, rss, scenarios
 from bench.scenarios import VARIANTS, Op
 from bench.timing import measure, single_calls
 
@@ -37,16 +39,22 @@ class Settings:
             self.alloc_n, self.rss_every = 20_000, 50_000
             self.rss_count, self.rss_count_quickjs = 1_000_000, 1_000_000
             self.first_n, self.profile_n = 200, 50_000
+            self.connector_counts = {"kafka": 100_000, "mqtt": 20_000}
+            self.connector_timeout = 600.0
         elif mode == "quick":
             self.sample_s, self.rounds = 0.01, 7
             self.alloc_n, self.rss_every = 2_000, 10_000
             self.rss_count, self.rss_count_quickjs = 100_000, 20_000
             self.first_n, self.profile_n = 30, 5_000
+            self.connector_counts = {"kafka": 10_000, "mqtt": 2_000}
+            self.connector_timeout = 180.0
         else:  # smoke: the code paths only (tests)
             self.sample_s, self.rounds = 0.001, 1
             self.alloc_n, self.rss_every = 200, 500
             self.rss_count, self.rss_count_quickjs = 2_000, 1_000
             self.first_n, self.profile_n = 3, 200
+            self.connector_counts = {}  # no brokers in the smoke run
+            self.connector_timeout = 0.0
 
 
 def _log(msg: str) -> None:
@@ -193,6 +201,12 @@ def run_profile(s: Settings) -> dict[str, str]:
     return out
 
 
+def run_connectors(s: Settings) -> dict[str, Any]:
+    if not s.connector_counts:
+        return {"runs": {}, "note": f"not measured in a {s.mode} run"}
+    return {"runs": connectors.run(s.connector_counts, s.connector_timeout, log=_log), "note": None}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="finish in under two minutes")
@@ -213,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     results["timings"] = run_timings(s)
     results["memory"] = run_memory(s)
     results["profiles"] = run_profile(s)
+    results["connectors"] = run_connectors(s)
     results["elapsed_s"] = time.perf_counter() - t0
     return _write(results, out, args.json)
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios
+from bench import connectors, scenarios
 
 GO_MSG_S = 35_943
 TARGET_MSG_S = 250_000
@@ -353,6 +353,9 @@ def markdown(r: dict[str, Any]) -> str:
         w(f"![throughput]({os.path.basename(r['chart'])})")
         w("")
 
+    # ---- end to end over a broker
+    L.extend(connectors_section(r))
+
     # ---- memory
     mem = r["memory"]
     w("## Memory (report table 7)")
@@ -434,6 +437,54 @@ def markdown(r: dict[str, Any]) -> str:
             w(f"| {b:,.0f} | {n:.1f} | {site.replace('|', '/')} | {code} |")
         w("")
     return "\n".join(L) + "\n"
+
+
+def connectors_section(r: dict[str, Any]) -> list[str]:
+    """The "End to end over a broker" table; results without connector figures (a smoke run, a JSON
+    file from before they existed, a broker missing) say so instead."""
+    out = ["## End to end over a broker (connectors)", ""]
+    out.append(
+        "`python -m runtime run examples/pump.yaml --kafka/--mqtt` as a subprocess, N pump messages (press, "
+        "tempF, run in turn; 3.33 outputs each) already waiting for it in the broker; the clock starts when the "
+        "processor owns the partitions / is connected and stops when an independent client has received the "
+        "last output. *inputs/s* = N / that time. Loopback brokers on the same 2-core machine, so the broker, "
+        "the test clients and the processor share the cores (`runtime/connectors/bench.py`, run in a fresh "
+        "process by `bench/connectors.py`). Wall-clock time, one run each: noisier than the tables above.")
+    out.append("")
+    c = r.get("connectors")
+    if c is None:
+        out += ["Not measured: these results predate the connector benchmark.", ""]
+        return out
+    runs = c.get("runs") or {}
+    if not runs:
+        out += [f"{(c.get('note') or 'not measured').capitalize()}; `python -m bench` (full or --quick) measures "
+                "them, or run the commands: `" + "`, `".join(
+                    connectors.command(b, n) for b, n in (("kafka", 100_000), ("mqtt", 20_000))) + "`.", ""]
+        return out
+    out.append("| broker | inputs | outputs received | seconds | inputs/s | outputs/s | reproduce | bounded by |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    notes = []
+    for b in connectors.BROKERS:
+        res = runs.get(b)
+        if res is None:
+            continue
+        label, cmd, bound = connectors.LABELS[b], f"`{res['command']}`", connectors.BOUNDS[b]
+        if "seconds" not in res:
+            out.append(f"| {label} | {res['inputs']:,} | not measured: {res.get('error', '?')} | – | – | – | {cmd} | {bound} |")
+            continue
+        received = f"{res['outputs']:,} / {res['expected']:,}"
+        if res.get("error"):
+            received += " (**incomplete**)"
+            notes.append(f"- {label}: {res['error']}; the rates count what arrived.")
+        out.append(f"| {label} | {res['inputs']:,} | {received} | {res['seconds']:.2f} | {res['inputs_per_s']:,.0f} "
+                   f"| {res['outputs_per_s']:,.0f} | {cmd} | {bound} |")
+    out.append("")
+    if r.get("mode") != "full" and any("seconds" in res for res in runs.values()):
+        notes.append("- A quick run's counts are small: the fixed cost of the first fetch / of connecting weighs "
+                     "more, so these rates are lower than the full run's (100,000 Kafka / 20,000 MQTT inputs).")
+    if notes:
+        out += notes + [""]
+    return out
 
 
 def why(f: Figures, r: dict[str, Any]) -> list[str]:
@@ -539,6 +590,12 @@ def headline(r: dict[str, Any]) -> str:
         lines.append(f"allocated per message: {b:,.0f} B, {f.alloc['python']['allocs']:.1f} allocations")
     lines.append("RSS growth after warm-up: " + ", ".join(
         f"{v} {f.rss[v]['growth_after_warmup'] / MIB:+.2f} MiB over {f.rss[v]['messages']:,}" for v in scenarios.VARIANTS))
+    runs = (r.get("connectors") or {}).get("runs") or {}
+    if runs:
+        lines.append("end to end: " + ", ".join(
+            f"{b} {res['inputs_per_s']:,.0f} inputs/s ({res['outputs_per_s']:,.0f} outputs/s) over {res['inputs']:,}"
+            + (f" [{res['error']}]" if res.get("error") else "") if "seconds" in res
+            else f"{b} not measured ({res.get('error')})" for b, res in runs.items()))
     return "\n".join(lines)
 
 
