@@ -32,7 +32,8 @@ def check(source: str, envs: list[dict]) -> None:
 
 UNARY = [  # expressions over one variable `a`, each tried with every value in VALUES
     "a + 1", "1 + a", "a + ''", "'' + a", "a + 'x'", "a - 1", "a * 2", "a / 0", "0 / a", "a / a",
-    "a % 3", "-7 % a", "a % -2", "a ** 2", "a ** 3", "Math.pow(a, 2)", "(a + 1) ** 7", "2 ** a", "a ** 0.5", "-a", "+a",
+    "a % 3", "-7 % a", "a % -2", "a ** 2", "a ** 3", "Math.pow(a, 2)", "(a + 1) ** 7", "2 ** a",
+    "a ** 0.5", "-a", "+a",
     "!a", "!!a", "~a", "a | 0", "a >>> 0", "a >> 1", "a << 33", "a & 255", "a ^ 1",
     "typeof a", "void a", "a == 0", "a != 0", "a === 0", "a == null", "a == undefined",
     "a == ''", "a == '0'", "a == false", "a < 1", "a > 'a'", "a <= '10'", "a >= null",

@@ -131,17 +131,56 @@ log_type warning
         self._dir.cleanup()
 
 
-class ProcessorProcess:
+class _Lines:
+    """Lines a running connector writes (stderr or log records), and waiting for one of them."""
+
+    what = "line"
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+
+    def _running(self) -> bool:
+        raise NotImplementedError
+
+    def _status(self) -> str:
+        raise NotImplementedError
+
+    def mark(self) -> int:
+        """The number of lines so far (``wait_for(..., since=mark)`` looks after them)."""
+        with self._cond:
+            return len(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 20.0, since: int = 0) -> str:
+        """The first line matching ``pattern`` (regex); AssertionError on timeout or exit."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        seen = since
+        with self._cond:
+            while True:
+                for line in self.lines[seen:]:
+                    if rx.search(line):
+                        return line
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._running():
+                    raise AssertionError(f"no {self.what} matching {pattern!r} ({self._status()}); "
+                                         f"{self.what}s:\n" + "\n".join(self.lines))
+                self._cond.wait(min(left, 0.2))
+
+
+class ProcessorProcess(_Lines):
     """``python -m runtime run CONFIG ARGS...``; stderr lines are collected in ``lines``."""
 
+    what = "stderr line"
+
     def __init__(self, config: str | Path, *args: str, env: dict[str, str] | None = None) -> None:
+        super().__init__()
         self.cmd = [sys.executable, "-m", "runtime", "run", str(config), *args]
         full_env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                     **(env or {})}
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=full_env)
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -159,27 +198,11 @@ class ProcessorProcess:
         with self._cond:
             return "\n".join(self.lines)
 
-    def mark(self) -> int:
-        """The number of stderr lines so far (``wait_for(..., since=mark)`` looks after them)."""
-        with self._cond:
-            return len(self.lines)
+    def _running(self) -> bool:
+        return self.proc.poll() is None or self._reader.is_alive()
 
-    def wait_for(self, pattern: str, timeout: float = 20.0, since: int = 0) -> str:
-        """The first stderr line matching ``pattern`` (regex); AssertionError on timeout or exit."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        seen = since
-        with self._cond:
-            while True:
-                for line in self.lines[seen:]:
-                    if rx.search(line):
-                        return line
-                seen = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    raise AssertionError(f"no stderr line matching {pattern!r} (exit status "
-                                         f"{self.proc.poll()}); stderr:\n" + "\n".join(self.lines))
-                self._cond.wait(min(left, 0.2))
+    def _status(self) -> str:
+        return f"exit status {self.proc.poll()}"
 
     def send(self, sig: int = signal.SIGTERM) -> None:
         if self.proc.poll() is None:
@@ -248,23 +271,24 @@ def jsonl_outputs(config: str | Path, jsonl: str | Path | Iterable[str]) -> list
     return result
 
 
-class InProcessConnector:
+class InProcessConnector(_Lines):
     """A connector running in a thread of this process (no interpreter start-up per run).
 
     ``InProcessConnector(lambda stopper: KafkaConnector(..., stopper=stopper))``; its log lines
     (``runtime.connectors`` at INFO and above, logged by it or in its thread) are in ``lines``;
     ``error`` is the ``ConnectorError`` text it ended with, if any."""
 
+    what = "log line"
+
     def __init__(self, factory: Any) -> None:
         import logging
 
         from runtime.connectors.common import ConnectorError, Stopper
 
+        super().__init__()
         self.stopper = Stopper()
-        self.lines: list[str] = []
         self.rc: int | None = None
         self.error: str | None = None
-        self._cond = threading.Condition()
         owner = self
 
         class _Handler(logging.Handler):
@@ -297,25 +321,11 @@ class InProcessConnector:
         self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
 
-    def mark(self) -> int:
-        with self._cond:
-            return len(self.lines)
+    def _running(self) -> bool:
+        return self.thread.is_alive()
 
-    def wait_for(self, pattern: str, timeout: float = 20.0, since: int = 0) -> str:
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        seen = since
-        with self._cond:
-            while True:
-                for line in self.lines[seen:]:
-                    if rx.search(line):
-                        return line
-                seen = len(self.lines)
-                left = deadline - time.monotonic()
-                if left <= 0 or not self.thread.is_alive():
-                    raise AssertionError(f"no log line matching {pattern!r} (error: {self.error}); "
-                                         f"log:\n" + "\n".join(self.lines))
-                self._cond.wait(min(left, 0.2))
+    def _status(self) -> str:
+        return f"error: {self.error}"
 
     def wait(self, timeout: float = 15.0) -> int | None:
         self.thread.join(timeout)
