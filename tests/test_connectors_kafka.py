@@ -11,16 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-pytest.importorskip("confluent_kafka")
-
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition  # noqa: E402
-
-from runtime import Message, StreamProcessor  # noqa: E402
-from runtime.cli import main as cli_main  # noqa: E402
-from runtime.connectors.common import decode_snapshot, default_group  # noqa: E402
-from runtime.connectors.kafka import KafkaConnector  # noqa: E402
-from runtime.connectors.testing import (  # noqa: E402
+from runtime import Message, StreamProcessor
+from runtime.cli import main as cli_main
+from runtime.connectors.common import decode_snapshot, default_group
+from runtime.connectors.kafka import KafkaConnector
+from runtime.connectors.testing import (
     InProcessConnector,
     MockKafkaCluster,
     ProcessorProcess,
