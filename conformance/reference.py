@@ -48,6 +48,20 @@ class Outcome:
     message: str = ""
 
 
+def js_number(x: float) -> str:
+    """JavaScript source for a number literal (negative ones parenthesised)."""
+    if x != x:
+        return "NaN"
+    if x in (math.inf, -math.inf):
+        return "Infinity" if x > 0 else "(-Infinity)"
+    if x == 0.0 and math.copysign(1.0, x) < 0:
+        return "(-0)"
+    text = repr(float(x))
+    if text.endswith(".0"):
+        text = text[:-2]
+    return f"({text})" if x < 0 else text
+
+
 def js_literal(value: Any) -> str:
     """JavaScript source for a Python value (as the value mapping defines it)."""
     if value is UNDEFINED:
@@ -59,14 +73,7 @@ def js_literal(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, (int, float)):
-        x = float(value)
-        if x != x:
-            return "NaN"
-        if x in (math.inf, -math.inf):
-            return "Infinity" if x > 0 else "-Infinity"
-        if x == 0.0 and math.copysign(1.0, x) < 0:
-            return "(-0)"
-        return f"({x!r})"
+        return js_number(float(value))
     if isinstance(value, str):
         return json.dumps(value)  # ensure_ascii: astral chars as pairs, lone surrogates kept
     if isinstance(value, (list, tuple)):

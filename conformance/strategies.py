@@ -11,12 +11,12 @@ Impure calls (``Date.now``, ``Math.random``) are never generated: results must b
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from conformance.environments import ARRAYS, NUMBERS, OBJECT_KEYS, OBJECTS, STRINGS
+from conformance.reference import js_number
 from transpiler.jslib.values import UNDEFINED
 
 
@@ -35,20 +35,6 @@ class Expr:
 
 def paren(e: Expr) -> str:
     return e.text if e.atom else f"({e.text})"
-
-
-def js_number(x: float) -> str:
-    """JavaScript source for a number literal (negative ones parenthesised)."""
-    if x != x:
-        return "NaN"
-    if x in (math.inf, -math.inf):
-        return "Infinity" if x > 0 else "(-Infinity)"
-    if x == 0.0 and math.copysign(1.0, x) < 0:
-        return "(-0)"
-    text = repr(float(x))
-    if text.endswith(".0"):
-        text = text[:-2]
-    return f"({text})" if x < 0 else text
 
 
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f",

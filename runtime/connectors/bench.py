@@ -74,11 +74,7 @@ def bench_kafka(n: int) -> dict:
         with ProcessorProcess(PUMP, "--kafka", bs, "--log-level", "info", "--stats") as proc:
             proc.wait_for(r"assigned all \d+ partitions", timeout=60)
             t0 = time.perf_counter()
-            deadline = time.monotonic() + 600
-            while seen[0] < expected and time.monotonic() < deadline:
-                time.sleep(0.05)
-            proc.stop()
-            stats = proc.stderr
+            stats = _drain(proc, seen, expected)
         stop.set()
         reader.join(5)
         c.close()
@@ -120,14 +116,19 @@ def bench_mqtt(n: int) -> dict:
         with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", "--stats") as proc:
             proc.wait_for("connected to the MQTT broker", timeout=30)
             t0 = time.perf_counter()
-            deadline = time.monotonic() + 600
-            while seen[0] < expected and time.monotonic() < deadline:
-                time.sleep(0.05)
-            proc.stop()
-            stats = proc.stderr
+            stats = _drain(proc, seen, expected)
         sub.disconnect()
         sub.loop_stop()
     return _result("mqtt (mosquitto 2, QoS 1, persistent session)", n, seen[0], expected, last[0] - t0, stats)
+
+
+def _drain(proc: ProcessorProcess, seen: list[int], expected: int) -> str:
+    """Wait (up to 10 minutes) until every expected output was received; stop the processor."""
+    deadline = time.monotonic() + 600
+    while seen[0] < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.stop()
+    return proc.stderr
 
 
 def _result(name: str, n: int, seen: int, expected: int, seconds: float, stats: str) -> dict:
