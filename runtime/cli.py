@@ -22,10 +22,14 @@ from typing import IO, Any
 
 import orjson
 
-from runtime import connectors
+from runtime import benthos, connectors
+from runtime.benthos import BenthosPipeline
 from runtime.config import ConfigError
 from runtime.message import Message
+from runtime.metrics import DEFAULT_SLOW_THRESHOLD, MetricsServer, Telemetry
 from runtime.processor import StreamProcessor
+from runtime.progress import Progress
+from streamproc import __version__
 
 __all__ = ["main"]
 
@@ -41,6 +45,7 @@ def _err(text: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="UNS stream processor: JavaScript mappings over "
                                 "timeseries messages.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="{run,check}")
 
     def engine_arg(sp: argparse.ArgumentParser) -> None:
@@ -52,21 +57,39 @@ def _parser() -> argparse.ArgumentParser:
                         help="QuickJS memory limit in bytes (default 64 MiB)")
 
     run = sub.add_parser("run", help="process JSON Lines messages")
-    run.add_argument("config", help="processor configuration (YAML)")
-    run.add_argument("--input", "-i", default="-", metavar="PATH", help="JSON Lines input (default: stdin)")
-    run.add_argument("--output", "-o", default="-", metavar="PATH",
+    run.add_argument("config", help="processor configuration (YAML): bare, or a benthos-umh file")
+    run.add_argument("--input", "-i", metavar="PATH", help="JSON Lines input (default: stdin, or the "
+                     "benthos file's input: uns)")
+    run.add_argument("--output", "-o", metavar="PATH",
                      help="JSON Lines output (default: stdout)")
     engine_arg(run)
     run.add_argument("--stats", action="store_true", help="print counters and msg/s to stderr at the end")
-    run.add_argument("--log-level", default="warning",
+    run.add_argument("--log-level", default="info",
                      choices=("debug", "info", "warning", "error", "critical"),
-                     help="runtime log level on stderr (default: warning)")
+                     help="runtime log level on stderr (default: info: connections, metrics address)")
+    service_arguments(run)
     connectors.add_arguments(run)
 
     check = sub.add_parser("check", help="validate a configuration and describe its mappings")
     check.add_argument("config", help="processor configuration (YAML)")
     engine_arg(check)
     return p
+
+
+def service_arguments(run: argparse.ArgumentParser) -> None:
+    """Running as a service: metrics, slow evaluations, periodic counters."""
+    g = run.add_argument_group("service")
+    g.add_argument("--metrics-port", type=int, metavar="PORT",
+                   help="serve Prometheus /metrics, /health and /ready on this port (0: a free one)")
+    g.add_argument("--metrics-address", default="0.0.0.0", metavar="HOST",
+                   help="address the metrics server listens on (default: 0.0.0.0)")
+    g.add_argument("--slow-evaluation-ms", type=float, default=DEFAULT_SLOW_THRESHOLD * 1000, metavar="MS",
+                   help="warn (rate-limited, naming the mapping) when one evaluation takes longer "
+                        "(default: 10; evaluations are timed in sampled batches, see README)")
+    g.add_argument("--stats-interval", type=float, metavar="SECONDS",
+                   help="print the counters every SECONDS to stderr (JSON Lines and connectors)")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no self-replacing progress line when stderr is a terminal")
 
 
 def _limits(args: argparse.Namespace) -> Any:
@@ -82,9 +105,14 @@ def _limits(args: argparse.Namespace) -> Any:
     return QuickJSLimits(**options)
 
 
-def _load(args: argparse.Namespace) -> StreamProcessor | None:
+def _load(args: argparse.Namespace) -> tuple[Any, BenthosPipeline | None] | None:
+    """The processor (or ``ProcessorSet``) of ``args.config`` and its Benthos file, or None after
+    reporting why not."""
     try:
-        return StreamProcessor.from_yaml(args.config, engine=args.engine, limits=_limits(args))
+        processor, pipeline = benthos.load(args.config, engine=args.engine, limits=_limits(args))
+        for note in pipeline.notes if pipeline is not None else ():
+            _err(f"{args.config}: note: {note}")
+        return processor, pipeline
     except FileNotFoundError:
         _err(f"configuration file not found: {args.config}")
     except OSError as exc:
@@ -98,25 +126,66 @@ def _load(args: argparse.Namespace) -> StreamProcessor | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    processor = _load(args)
-    if processor is None:
+    loaded = _load(args)
+    if loaded is None:
         return 2
+    processor, pipeline = loaded
+    out = sys.stdout
+    members = getattr(processor, "processors", None) or (processor,)
+    for n, member in enumerate(members):
+        if len(members) > 1:
+            out.write(f"{'' if n == 0 else chr(10)}pipeline.processors[{n}].stream_processor:\n")
+        _describe(args.config, member, out)
+    if pipeline is not None and pipeline.input is not None:
+        i, o = pipeline.input, pipeline.output
+        out.write(f"\ninput: uns: Kafka {i.broker_address}, topic {i.kafka_topic}, group "
+                  f"{i.consumer_group or connectors.default_group(processor)}, topic patterns "
+                  f"{list(i.topic_patterns)}\n")
+        if o is not None:
+            out.write(f"output: uns: Kafka {o.broker_address}, topic umh.messages, "
+                      f"bridged_by {o.bridged_by}\n")
+    out.flush()
+    return 0
+
+
+def _describe(config: str, processor: StreamProcessor, out: IO[str]) -> None:
     rows = [("path", "kind", "pure", "engine", "dependencies", "expression")]
     for r in processor.describe():
         rows.append((r.path, r.kind, "yes" if r.pure else "no", r.engine,
                      ", ".join(r.dependencies) or "-", r.expression))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    out = sys.stdout
     spec = processor.spec
-    out.write(f"{args.config}: valid ({len(rows) - 1} mappings, {len(spec.sources)} sources)\n")
+    out.write(f"{config}: valid ({len(rows) - 1} mappings, {len(spec.sources)} sources)\n")
     out.write(f"output: {spec.output_topic}._{spec.model_name}_{spec.model_version}.<path>\n")
     for alias, topic in spec.sources.items():
         out.write(f"source {alias}: {topic}\n")
     out.write("\n")
     for row in rows:
         out.write("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] + "\n")
-    out.flush()
-    return 0
+
+
+def _use_benthos_io(args: argparse.Namespace, pipeline: BenthosPipeline | None) -> None:
+    """A benthos file's ``input: uns`` / ``output: uns`` as Kafka connector options, unless the
+    command line chose JSON Lines or MQTT (``--input``/``--output``/``--mqtt``); options given on
+    the command line win (``--kafka`` over ``broker_address``, ``--group``, ``--topic``, ...)."""
+    if pipeline is None or pipeline.input is None or args.mqtt:
+        return
+    if args.input is not None or args.output is not None:
+        return
+    uns_in, uns_out = pipeline.input, pipeline.output
+    from_file = args.kafka is None
+    args.kafka = args.kafka or uns_in.broker_address
+    if args.topic == connectors.DEFAULT_TOPIC:
+        args.topic = uns_in.kafka_topic
+    args.group = args.group or uns_in.consumer_group
+    if args.produce_topic is None and args.topic != benthos.DEFAULT_KAFKA_TOPIC:
+        args.produce_topic = benthos.DEFAULT_KAFKA_TOPIC  # output: uns always writes umh.messages
+    if uns_out is not None:
+        if from_file and uns_out.broker_address != uns_in.broker_address:
+            args.kafka_option = [f"producer.bootstrap.servers={uns_out.broker_address}",
+                                 *(args.kafka_option or ())]
+        args.extra_headers = [("bridged_by", uns_out.bridged_by)]
+    args.accept_topic = uns_in.accepts
 
 
 def _parse_line(line: bytes, lineno: int) -> Message | None:
@@ -162,40 +231,67 @@ def _run(args: argparse.Namespace) -> int:
     runtime_logger.addHandler(handler)
     runtime_logger.setLevel(level)
     runtime_logger.propagate = False
+    server = None
     try:
-        processor = _load(args)
-        if processor is None:
+        loaded = _load(args)
+        if loaded is None:
             return 2
+        processor, pipeline = loaded
+        _use_benthos_io(args, pipeline)
+        telemetry = None
+        if args.metrics_port is not None:
+            telemetry = Telemetry(processor, slow_threshold=args.slow_evaluation_ms / 1000)
+            try:
+                server = MetricsServer(telemetry, args.metrics_port, args.metrics_address)
+            except OSError as exc:
+                _err(str(exc.strerror or exc))
+                return 1
         if connectors.wants_connector(args):
             try:
-                return connectors.run_connector(processor, args, prog=PROG)
+                return connectors.run_connector(processor, args, prog=PROG, telemetry=telemetry)
             except connectors.ConnectorError as exc:
                 _err(str(exc))
                 return 1
         try:
-            inp = sys.stdin.buffer if args.input == "-" else open(args.input, "rb")  # noqa: SIM115
+            inp = sys.stdin.buffer if args.input in (None, "-") else open(args.input, "rb")  # noqa: SIM115
         except OSError as exc:
             _err(f"cannot open input {args.input}: {exc.strerror or exc}")
             return 2
         try:
-            out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+            out = sys.stdout.buffer if args.output in (None, "-") else open(args.output, "wb")  # noqa: SIM115
         except OSError as exc:
             _err(f"cannot open output {args.output}: {exc.strerror or exc}")
             return 2
+        if telemetry is not None:
+            telemetry.set_ready()
+        progress = Progress(processor, interval=args.stats_interval, prog=PROG,
+                            line=not args.no_progress and _is_terminal(sys.stderr)
+                            and not _is_terminal(sys.stdout)).start()
         try:
-            return _pump(processor, inp, out, args)
+            return _pump(processor, inp, out, args, progress)
         finally:
+            progress.stop()
             if inp is not sys.stdin.buffer:
                 inp.close()
             if out is not sys.stdout.buffer:
                 with contextlib.suppress(BrokenPipeError):
                     out.close()
     finally:
+        if server is not None:
+            server.close()
         runtime_logger.removeHandler(handler)
         runtime_logger.level, runtime_logger.propagate = saved
 
 
-def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argparse.Namespace) -> int:
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argparse.Namespace,
+          progress: Progress | None = None) -> int:
     started = time.perf_counter()
     lineno = 0
     bad_lines = 0
@@ -236,6 +332,8 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
             os.dup2(devnull, out.fileno())
         except (OSError, ValueError):
             pass
+    if progress is not None:
+        progress.stop()  # before the final lines: the progress line is erased
     processor.flush_log()
     if args.stats:
         elapsed = time.perf_counter() - started

@@ -67,12 +67,13 @@ class MappingInfo:
 
 
 class _SlowCounters:
-    __slots__ = ("invalid", "mapping_errors", "waiting")
+    __slots__ = ("invalid", "mapping_errors", "waiting", "errors_by_mapping")
 
-    def __init__(self) -> None:
+    def __init__(self, n_mappings: int = 0) -> None:
         self.invalid = 0
         self.mapping_errors = 0
         self.waiting = 0
+        self.errors_by_mapping = [0] * n_mappings  # per mapping index (Prometheus metrics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +121,7 @@ class StreamProcessor:
         self.spec: ProcessorSpec = parse_config(config, engine=engine, limits=limits)
         self.engine = engine
         self.log = log if log is not None else RateLimitedLog()
-        self._slow = _SlowCounters()
+        self._slow = _SlowCounters(len(self.spec.mappings))
         self._static_prefix: dict[int, bytes] = {}  # pure static mapping index -> b'{"value":...'
         self._precompute_statics()
         (self.process, self.process_batch, self._counters, self._state,
@@ -151,6 +152,7 @@ class StreamProcessor:
     # ----------------------------------------------------------------- slow paths (called by generated code)
     def _mapping_failed(self, i: int, exc: BaseException, note: str = "") -> None:
         self._slow.mapping_errors += 1
+        self._slow.errors_by_mapping[i] += 1
         m = self.spec.mappings[i]
         if isinstance(exc, BadResult):
             what = str(exc)
@@ -415,6 +417,10 @@ class StreamProcessor:
             dropped_missing_topic=n_missing, dropped_unknown_topic=n_unknown, invalid=s.invalid,
             outputs=n_out, mapping_errors=s.mapping_errors, waiting=s.waiting,
         )
+
+    def mapping_errors(self) -> dict[str, int]:
+        """Mapping errors so far per mapping path (document order; all mappings, zeros included)."""
+        return {m.path: n for m, n in zip(self.spec.mappings, self._slow.errors_by_mapping)}
 
     def state(self) -> dict[str, Any]:
         """The latest value of every alias that has one (JavaScript form: numbers are floats)."""

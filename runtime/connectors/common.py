@@ -42,9 +42,13 @@ def mqtt_to_umh(topic: str) -> str:
 
 def default_group(processor: StreamProcessor) -> str:
     """The Kafka consumer group / MQTT client id of a configuration when ``--group`` is not given:
-    ``streamproc.<output_topic>._<model>_<version>``, the data contract the configuration writes."""
-    spec = processor.spec
-    return f"streamproc.{spec.output_topic}._{spec.model_name}_{spec.model_version}"
+    ``streamproc.<output_topic>._<model>_<version>``, the data contract the configuration writes
+    (for several processors, a ``ProcessorSet``: their contracts joined by ``+``)."""
+    name = getattr(processor, "name", None)  # a ProcessorSet
+    if name is None:
+        spec = processor.spec
+        name = f"{spec.output_topic}._{spec.model_name}_{spec.model_version}"
+    return f"streamproc.{name}"
 
 
 class Stopper:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from runtime.connectors.common import (
@@ -83,7 +84,12 @@ class _Batch:
 class KafkaConnector:
     def __init__(self, processor: StreamProcessor, bootstrap: str, topic: str, group: str, *,
                  produce_topic: str | None = None, options: list[str] | None = None,
-                 stats: RunStats | None = None, stopper: Stopper | None = None) -> None:
+                 stats: RunStats | None = None, stopper: Stopper | None = None,
+                 accept_topic: Callable[[str], bool] | None = None,
+                 headers: list[tuple[str, str]] | None = None) -> None:
+        """``accept_topic``: a filter on the source topics consumed (benthos ``input.uns`` topic
+        patterns); ``headers``: added to every output, replacing metadata of the same name
+        (benthos ``output.uns`` ``bridged_by``)."""
         from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
         self._KafkaError = KafkaError
@@ -96,7 +102,10 @@ class KafkaConnector:
         self.group = group
         self.stats = stats or RunStats(processor, enabled=False)
         self.stopper = stopper or Stopper()
-        self.source_keys = {t.encode("utf-8") for t in processor.source_topics}
+        self.source_keys = {t.encode("utf-8") for t in processor.source_topics
+                            if accept_topic is None or accept_topic(t)}
+        self.extra_headers = [(k, v.encode("utf-8")) for k, v in headers or ()]
+        self._extra_names = frozenset(["umh_topic", *(k for k, _ in self.extra_headers)])
         consumer_opts, producer_opts = parse_options(options)
         self._fatal: str | None = None
         self._startup_error: str | None = None
@@ -205,6 +214,22 @@ class KafkaConnector:
         self.owning_all = False
         self.log.info("partitions of %s revoked", self.topic)
 
+    # ------------------------------------------------------------------ health (metrics thread)
+    @property
+    def ready(self) -> bool:
+        """Connected and processing: this instance owns every partition of the topic."""
+        return self.owning_all and self.refused is None and self._fatal is None
+
+    def lag(self) -> dict[int, int]:
+        """Records waiting per partition: the high watermark last fetched minus the position."""
+        TP = self._TopicPartition
+        out = {}
+        for tp in self.consumer.position(self.consumer.assignment()):
+            _low, high = self.consumer.get_watermark_offsets(TP(tp.topic, tp.partition), cached=True)
+            if high >= 0 and tp.offset >= 0:
+                out[tp.partition] = max(high - tp.offset, 0)
+        return out
+
     # ------------------------------------------------------------------ helpers
     def _partition_count(self) -> int:
         try:
@@ -285,8 +310,9 @@ class KafkaConnector:
         try:
             self._check_reachable()
             self.consumer.subscribe([self.topic], on_assign=self._on_assign, on_revoke=self._on_revoke)
-            self.log.info("consuming %s on %s as group '%s', producing to %s", self.topic, self.bootstrap,
-                     self.group, self.produce_topic)
+            self.log.info("connected to Kafka at %s: consuming %s as group '%s' (%d source topics), "
+                          "producing to %s", self.bootstrap, self.topic, self.group, len(self.source_keys),
+                          self.produce_topic)
             self._loop()
         finally:
             self._close()
@@ -351,12 +377,16 @@ class KafkaConnector:
         self.pending.append(_Batch(offsets, len(outputs), self.processor.state()))
         produce = self.producer.produce
         ptopic = self.produce_topic
+        extra, skip = self.extra_headers, self._extra_names
         for m in outputs:
             meta = m.meta
+            if extra:
+                headers = [kv for kv in meta.items() if kv[0] not in skip] + extra
+            else:
+                headers = [kv for kv in meta.items() if kv[0] != "umh_topic"] or None
             while True:
                 try:
-                    produce(ptopic, m.payload, meta["umh_topic"],
-                            headers=[kv for kv in meta.items() if kv[0] != "umh_topic"] or None)
+                    produce(ptopic, m.payload, meta["umh_topic"], headers=headers)
                     break
                 except BufferError:  # local queue full: let deliveries complete
                     self.producer.poll(0.05)

@@ -63,7 +63,11 @@ class _Batch:
 
 class MqttConnector:
     def __init__(self, processor: StreamProcessor, host: str, port: int, client_id: str, *, qos: int = 1,
-                 stats: RunStats | None = None, stopper: Stopper | None = None) -> None:
+                 stats: RunStats | None = None, stopper: Stopper | None = None,
+                 username: str | None = None, password: str | None = None,
+                 tls: dict[str, Any] | None = None) -> None:
+        """``username``/``password``: MQTT authentication; ``tls``: ``paho`` ``tls_set`` keywords
+        (``ca_certs``, ``certfile``, ``keyfile``, ``keyfile_password``) to connect over TLS."""
         import paho.mqtt.client as mqtt
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
@@ -105,6 +109,14 @@ class MqttConnector:
         client.max_inflight_messages_set(0)  # no limit in paho: ``window`` below
         client.max_queued_messages_set(0)
         self.window = 20
+        if username is not None:
+            client.username_pw_set(username, password)
+        if tls is not None:
+            try:
+                client.tls_set(**tls)
+            except (OSError, ValueError) as exc:
+                raise ConnectorError(f"--mqtt-tls: {getattr(exc, 'strerror', None) or exc}") from None
+        self.tls = tls is not None
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -142,7 +154,7 @@ class MqttConnector:
         failed = [(t, str(r)) for (t, _), r in zip(self.subscriptions, reasons) if r.is_failure]
         if failed:
             self.log.error("the MQTT broker refused subscriptions: %s", failed)
-        self.log.info("subscribed to %d source topics on %s (QoS %d)", len(self.subscriptions) - len(failed),
+        self.log.debug("subscribed to %d source topics on %s (QoS %d)", len(self.subscriptions) - len(failed),
                  self.address, self.qos)
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
@@ -174,6 +186,16 @@ class MqttConnector:
         self.acked.append(mid)
         self.wake.set()
 
+    # ------------------------------------------------------------------ health (metrics thread)
+    @property
+    def ready(self) -> bool:
+        """Connected (subscribed) and processing."""
+        return self.connected.is_set() and self.client.is_connected() and self.fatal is None
+
+    def lag(self) -> dict[str, int]:
+        """Messages received and not yet processed."""
+        return {"inbox": len(self.inbox)}
+
     # ------------------------------------------------------------------ main thread
     # The network is driven from this thread (``client.loop``), not from paho's own thread:
     # publishing from a second thread makes both fight over paho's locks and costs half the
@@ -198,7 +220,9 @@ class MqttConnector:
                     raise ConnectorError(f"the MQTT broker at {self.address} did not accept the "
                                          f"connection within {CONNECT_TIMEOUT:.0f} s")
                 self._network(0.1)
-            self.log.info("connected to the MQTT broker at %s as '%s'", self.address, self.client_id)
+            self.log.info("connected to the MQTT broker at %s%s as '%s': subscribing to %d source topics "
+                          "(QoS %d)", self.address, " over TLS" if self.tls else "", self.client_id,
+                          len(self.subscriptions), self.qos)
             self._loop()
             self._finish()
         finally:
