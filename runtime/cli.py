@@ -231,6 +231,11 @@ def _run(args: argparse.Namespace) -> int:
     runtime_logger.addHandler(handler)
     runtime_logger.setLevel(level)
     runtime_logger.propagate = False
+    # librdkafka's own informational lines (connections closed by idle brokers, ...) are not
+    # service news at the default level; its warnings and errors are
+    rdkafka_logger = logging.getLogger("runtime.connectors.kafka.librdkafka")
+    saved_rdkafka = rdkafka_logger.level
+    rdkafka_logger.setLevel(logging.DEBUG if level <= logging.DEBUG else max(level, logging.WARNING))
     server = None
     try:
         loaded = _load(args)
@@ -281,6 +286,7 @@ def _run(args: argparse.Namespace) -> int:
             server.close()
         runtime_logger.removeHandler(handler)
         runtime_logger.level, runtime_logger.propagate = saved
+        rdkafka_logger.setLevel(saved_rdkafka)
 
 
 def _is_terminal(stream: IO[str]) -> bool:
