@@ -69,7 +69,8 @@ def test_upstream_example_file_loads_with_a_note_saying_what_to_change(capsys):
 def test_the_upstream_layout_written_the_benthos_way_is_the_same_processor():
     doc = {"input": {"uns": {}}, "output": {"uns": {}},
            "pipeline": {"processors": [{"stream_processor": {"output_topic": "umh.v1.a", "model": {
-               "name": "m", "version": "v1"}, "sources": {"x": "umh.v1.a._raw.x"}, "mapping": {"y": "x*2"}}}]}}
+               "name": "m", "version": "v1"}, "sources": {"x": "umh.v1.a._raw.x"},
+               "mapping": {"y": "x*2"}}}]}}
     upstream = {**doc, "processors": {"pipeline": doc["pipeline"]["processors"][0]}}
     del upstream["pipeline"]
     a, b = parse(doc), parse(upstream)
@@ -124,7 +125,8 @@ def test_environment_interpolation():
 
 
 def test_interpolation_reaches_mappings_and_uns_fields():
-    processor, pipeline = load(TWO, environ={"KAFKA_BROKER": "k:1", "PUMP_SERIAL": "SN-1", "BRIDGED_BY": "me"})
+    env = {"KAFKA_BROKER": "k:1", "PUMP_SERIAL": "SN-1", "BRIDGED_BY": "me"}
+    processor, pipeline = load(TWO, environ=env)
     assert pipeline.input.broker_address == "k:1" and pipeline.output.bridged_by == "me"
     assert pipeline.input.consumer_group == "streamproc-pump-and-boiler"  # the default
     serial = [r for r in processor.describe() if r.path == "serialNumber"]
@@ -142,18 +144,20 @@ def test_interpolation_reaches_mappings_and_uns_fields():
      "input: input 'kafka' is not supported"),
     ({"input": {"uns": {}}, "pipeline": {"processors": []}, "output": {"stdout": {}}},
      "output: output 'stdout' is not supported"),
-    ({"buffer": {"memory": {}}, "pipeline": {"processors": []}}, "buffer: Benthos section 'buffer' is not supported"),
+    ({"buffer": {"memory": {}}, "pipeline": {"processors": []}},
+     "buffer: Benthos section 'buffer' is not supported"),
     ({"input": {"uns": {"umh_topics": ["("]}}, "output": {"uns": {}}, "pipeline": {"processors": []}},
      "input.uns: topic pattern 0 '(' is not a valid regular expression"),
     ({"input": {"uns": {"brokers": "x"}}, "output": {"uns": {}}, "pipeline": {"processors": []}},
      "input.uns.brokers: unknown field (expected one of: umh_topics, umh_topic, topic, kafka_topic, "
      "broker_address, consumer_group, metadata_format)"),
-    ({"input": {"uns": {}}, "output": {"uns": {"umh_topic": "umh.v1.a._raw.x"}}, "pipeline": {"processors": []}},
+    ({"input": {"uns": {}}, "output": {"uns": {"umh_topic": "umh.v1.a._raw.x"}},
+      "pipeline": {"processors": []}},
      "output.uns.umh_topic: only the default ${! meta(\"umh_topic\") } is supported"),
     ({"input": {"uns": {}}, "pipeline": {"processors": []}}, "output: missing: with input 'uns'"),
     ({"processors": [{"stream_processor": {}}]}, "processors: not a Benthos section"),
-    ({"output_topic": "umh.v1.a", "pipeline": {"processors": []}}, "output_topic: a stream processor field at "
-     "the top of a Benthos file"),
+    ({"output_topic": "umh.v1.a", "pipeline": {"processors": []}},
+     "output_topic: a stream processor field at the top of a Benthos file"),
 ])
 def test_unsupported_components_are_named(doc, expected):
     assert is_benthos(doc)
@@ -175,8 +179,8 @@ def test_unsupported_component_from_the_command_line(tmp_path, capsys):
 
 def test_problems_of_each_entry_carry_its_path(tmp_path, capsys):
     f = tmp_path / "p.yaml"
-    f.write_text("pipeline:\n  processors:\n    - stream_processor: {output_topic: umh.v1.a, model: {name: m, "
-                 "version: v1}, sources: {x: umh.v1.a._raw.x}, mapping: {y: nope + 1}}\n"
+    f.write_text("pipeline:\n  processors:\n    - stream_processor: {output_topic: umh.v1.a, "
+                 "model: {name: m, version: v1}, sources: {x: umh.v1.a._raw.x}, mapping: {y: nope + 1}}\n"
                  "    - stream_processor: {output_topic: umh.v1.b, sources: {x: umh.v1.b._raw.x}}\n")
     assert main(["check", str(f)]) == 2
     err = capsys.readouterr().err
