@@ -357,7 +357,7 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "run" and connectors.wants_connector(args):
+    if args.command == "run":
         problem = connectors.check_arguments(args)
         if problem:
             parser.error(problem)

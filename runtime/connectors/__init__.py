@@ -116,16 +116,18 @@ def wants_connector(args: argparse.Namespace) -> bool:
 
 
 def check_arguments(args: argparse.Namespace) -> str | None:
-    """A usage problem of the connector options, or None."""
+    """A usage problem of the connector options, or None (whether or not a connector is used)."""
+    if not args.mqtt and (args.mqtt_username or args.mqtt_password_file or args.mqtt_tls or args.mqtt_ca
+                          or args.mqtt_cert or args.mqtt_key or args.mqtt_key_password_file):
+        return "the --mqtt-* options need --mqtt"
+    if args.mqtt_key and not args.mqtt_cert:
+        return "--mqtt-key needs --mqtt-cert"
+    if not wants_connector(args):
+        return None
     if args.kafka and args.mqtt:
         return "--kafka and --mqtt are exclusive: run one processor per broker"
     if args.input not in (None, "-") or args.output not in (None, "-"):
         return "--input/--output are for JSON Lines; a connector reads and writes the broker"
-    if not args.mqtt and (args.mqtt_username or args.mqtt_password_file or args.mqtt_tls or args.mqtt_ca
-                          or args.mqtt_cert or args.mqtt_key):
-        return "the --mqtt-* options need --mqtt"
-    if args.mqtt_key and not args.mqtt_cert:
-        return "--mqtt-key needs --mqtt-cert"
     if args.mqtt:
         host, sep, port = args.mqtt.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:

@@ -27,6 +27,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from runtime.connectors.common import (
     ConnectorError,
     RunStats,
@@ -47,6 +49,7 @@ COMMIT_INTERVAL = 1.0  # seconds between commits while running
 SNAPSHOT_MAX = 3900  # bytes of commit metadata (Kafka's offset.metadata.max.bytes default is 4096)
 CONNECT_TIMEOUT = 10.0
 STOP_FLUSH_TIMEOUT = 5.0
+LAG_INTERVAL = 1.0  # seconds between consumer lag measurements (for the metrics)
 COMMIT_FLUSH_TIMEOUT = 2.0  # while running: a broker that does not acknowledge in time delays the commit
 
 
@@ -121,6 +124,7 @@ class KafkaConnector:
                  "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
                  "session.timeout.ms": 10000, "heartbeat.interval.ms": 2000,
                  "partition.assignment.strategy": "range", "on_commit": self._on_commit,
+                 "statistics.interval.ms": int(LAG_INTERVAL * 1000), "stats_cb": self._on_stats,
                  **consumer_opts}
         try:
             self.producer = Producer(pconf)
@@ -138,6 +142,7 @@ class KafkaConnector:
         self.last_commit = time.monotonic()
         self._warned_snapshot = False
         self._warned_topic = False
+        self._lag: dict[int, int] = {}
 
     # ------------------------------------------------------------------ callbacks
     def _on_error(self, err: Any) -> None:
@@ -221,14 +226,28 @@ class KafkaConnector:
         return self.owning_all and self.refused is None and self._fatal is None
 
     def lag(self) -> dict[int, int]:
-        """Records waiting per partition: the high watermark last fetched minus the position."""
-        TP = self._TopicPartition
-        out = {}
-        for tp in self.consumer.position(self.consumer.assignment()):
-            _low, high = self.consumer.get_watermark_offsets(TP(tp.topic, tp.partition), cached=True)
-            if high >= 0 and tp.offset >= 0:
-                out[tp.partition] = max(high - tp.offset, 0)
-        return out
+        """Records waiting per partition: the high watermark minus the position of the next record
+        to process (else the committed offset, else the low watermark), from librdkafka's
+        statistics every LAG_INTERVAL (never a client call from the metrics thread: those hold the
+        GIL while waiting for librdkafka's locks). librdkafka's own ``consumer_lag`` counts from
+        the committed offset only, which lags behind by up to a commit interval."""
+        return dict(self._lag)
+
+    def _on_stats(self, text: str) -> None:
+        try:
+            parts = orjson.loads(text)["topics"][self.topic]["partitions"]
+            lag = {}
+            for p, v in parts.items():
+                high = v.get("hi_offset", -1)
+                if p == "-1" or high < 0 or v.get("fetch_state") == "none":
+                    continue
+                at = next((o for o in (v.get("app_offset", -1), v.get("committed_offset", -1),
+                                       v.get("lo_offset", -1)) if o >= 0), None)
+                if at is not None:
+                    lag[int(p)] = max(high - at, 0)
+            self._lag = lag
+        except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError):
+            pass
 
     # ------------------------------------------------------------------ helpers
     def _partition_count(self) -> int:
