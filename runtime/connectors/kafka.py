@@ -27,8 +27,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from runtime.connectors.common import (
     ConnectorError,
     RunStats,
@@ -124,7 +122,6 @@ class KafkaConnector:
                  "enable.auto.offset.store": False, "auto.offset.reset": "earliest",
                  "session.timeout.ms": 10000, "heartbeat.interval.ms": 2000,
                  "partition.assignment.strategy": "range", "on_commit": self._on_commit,
-                 "statistics.interval.ms": int(LAG_INTERVAL * 1000), "stats_cb": self._on_stats,
                  **consumer_opts}
         try:
             self.producer = Producer(pconf)
@@ -143,6 +140,7 @@ class KafkaConnector:
         self._warned_snapshot = False
         self._warned_topic = False
         self._lag: dict[int, int] = {}
+        self._lag_at = 0.0
 
     # ------------------------------------------------------------------ callbacks
     def _on_error(self, err: Any) -> None:
@@ -226,28 +224,26 @@ class KafkaConnector:
         return self.owning_all and self.refused is None and self._fatal is None
 
     def lag(self) -> dict[int, int]:
-        """Records waiting per partition: the high watermark minus the position of the next record
-        to process (else the committed offset, else the low watermark), from librdkafka's
-        statistics every LAG_INTERVAL (never a client call from the metrics thread: those hold the
-        GIL while waiting for librdkafka's locks). librdkafka's own ``consumer_lag`` counts from
-        the committed offset only, which lags behind by up to a commit interval."""
+        """Records waiting per partition: the high watermark last fetched minus the position, as
+        measured by the processing thread every LAG_INTERVAL (the client is never called from the
+        metrics thread: its calls hold the GIL while they wait for librdkafka's locks)."""
         return dict(self._lag)
 
-    def _on_stats(self, text: str) -> None:
+    def _measure_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._lag_at < LAG_INTERVAL:
+            return
+        self._lag_at = now
+        TP = self._TopicPartition
+        lag = {}
         try:
-            parts = orjson.loads(text)["topics"][self.topic]["partitions"]
-            lag = {}
-            for p, v in parts.items():
-                high = v.get("hi_offset", -1)
-                if p == "-1" or high < 0 or v.get("fetch_state") == "none":
-                    continue
-                at = next((o for o in (v.get("app_offset", -1), v.get("committed_offset", -1),
-                                       v.get("lo_offset", -1)) if o >= 0), None)
-                if at is not None:
-                    lag[int(p)] = max(high - at, 0)
-            self._lag = lag
-        except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError):
-            pass
+            for tp in self.consumer.position(self.consumer.assignment()):
+                _low, high = self.consumer.get_watermark_offsets(TP(tp.topic, tp.partition), cached=True)
+                if high >= 0 and tp.offset >= 0:
+                    lag[tp.partition] = max(high - tp.offset, 0)
+        except Exception:  # noqa: BLE001 - KafkaException during a rebalance: measured next time
+            return
+        self._lag = lag
 
     # ------------------------------------------------------------------ helpers
     def _partition_count(self) -> int:
@@ -355,6 +351,7 @@ class KafkaConnector:
             if self.pending and time.monotonic() - self.last_commit >= COMMIT_INTERVAL:
                 self._commit(sync=False)
             stats.tick()
+            self._measure_lag()
 
     def _handle(self, records: list) -> None:
         stats = self.stats
