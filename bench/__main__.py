@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import connectors, memory, report, rss, scenarios
-from bench.scenarios import VARIANTS, Op
+from bench.scenarios import METRICS_VARIANTS, VARIANTS, Op
 from bench.timing import measure, single_calls
 
 HERE = Path(__file__).resolve().parent
@@ -105,6 +105,8 @@ def run_timings(s: Settings) -> dict[str, Any]:
             ops[(name, v)] = scenarios.processing(name, v)
     for v in VARIANTS:
         ops[("HighThroughput.process", v)] = scenarios.processing("HighThroughput.process", v)
+    for v in METRICS_VARIANTS:  # metrics on vs off, interleaved with the rows above
+        ops[("HighThroughput+metrics", v)] = scenarios.processing("HighThroughput", v, metrics=True)
     for name, _, _ in scenarios.FAST_PATHS:
         for v in VARIANTS:
             ops[(name, v)] = scenarios.fast_path(name, v)

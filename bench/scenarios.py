@@ -47,6 +47,7 @@ assert PUMP_CONFIG["sources"] == SOURCES and PUMP_CONFIG["output_topic"] == PREF
 
 ENGINES = ("python", "quickjs")
 VARIANTS = ("python", "quickjs", "floor")
+METRICS_VARIANTS = ("python", "quickjs")  # HighThroughput with --metrics-port's instrumentation
 
 # The report's five expressions: (name, source, original ns/op, needs tF)
 EXPRESSIONS: list[tuple[str, str, float, bool]] = [
@@ -153,11 +154,16 @@ PROCESSING = [  # (name, original ns)
 ]
 
 
-def processing(name: str, variant: str) -> Op:
+def processing(name: str, variant: str, metrics: bool = False) -> Op:
     """The four processing rows: the press message on the test processor, ``process_batch`` of a
     batch of 1 (as the report ran them). ``HighThroughput.process`` is the same through
-    ``process(message)``, the per-message API."""
+    ``process(message)``, the per-message API. ``metrics``: instrumented as ``--metrics-port``
+    does (``runtime.metrics.Telemetry``: batch timing and evaluation sampling)."""
     p = processor(PUMP_CONFIG, variant)
+    if metrics:
+        from runtime.metrics import Telemetry
+
+        Telemetry(p, process_metrics=False)
     if name.endswith(".process"):
         return Op(p.process, PRESS_MESSAGE)
     return Op(p.process_batch, [PRESS_MESSAGE])
