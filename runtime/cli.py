@@ -85,7 +85,7 @@ def service_arguments(run: argparse.ArgumentParser) -> None:
                    help="address the metrics server listens on (default: 0.0.0.0)")
     g.add_argument("--slow-evaluation-ms", type=float, default=DEFAULT_SLOW_THRESHOLD * 1000, metavar="MS",
                    help="warn (rate-limited, naming the mapping) when one evaluation takes longer "
-                        "(default: 10; evaluations are timed in sampled batches, see README)")
+                        "(default: 10; 0: never; evaluations are timed in sampled batches, see README)")
     g.add_argument("--stats-interval", type=float, metavar="SECONDS",
                    help="print the counters every SECONDS to stderr (JSON Lines and connectors)")
     g.add_argument("--no-progress", action="store_true",
@@ -243,9 +243,11 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         processor, pipeline = loaded
         _use_benthos_io(args, pipeline)
-        telemetry = None
+        # always instrumented (one batch in 16 timed: the slow-evaluation warning works without a
+        # metrics server); the server only with --metrics-port
+        slow = args.slow_evaluation_ms / 1000 if args.slow_evaluation_ms > 0 else float("inf")
+        telemetry = Telemetry(processor, slow_threshold=slow, process_metrics=args.metrics_port is not None)
         if args.metrics_port is not None:
-            telemetry = Telemetry(processor, slow_threshold=args.slow_evaluation_ms / 1000)
             try:
                 server = MetricsServer(telemetry, args.metrics_port, args.metrics_address)
             except OSError as exc:
@@ -267,8 +269,7 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             _err(f"cannot open output {args.output}: {exc.strerror or exc}")
             return 2
-        if telemetry is not None:
-            telemetry.set_ready()
+        telemetry.set_ready()
         progress = Progress(processor, interval=args.stats_interval, prog=PROG,
                             line=not args.no_progress and _is_terminal(sys.stderr)
                             and not _is_terminal(sys.stdout)).start()

@@ -378,3 +378,20 @@ def test_service_option_errors(bad, capsys):
     with pytest.raises(SystemExit) as info:
         main(["run", str(PUMP), *bad])
     assert info.value.code == 2
+
+
+def test_slow_evaluation_warning_from_the_command_line_without_a_metrics_server(tmp_path):
+    cfg = tmp_path / "slow.yaml"
+    cfg.write_text("output_topic: umh.v1.t\nmodel: {name: m, version: v1}\nsources: {a: umh.v1.t._raw.a}\n"
+                   "mapping:\n  slow: '(() => { let s = 0; for (let i = 0; i < 300000; i++) s += i; "
+                   "return s + a })()'\n")
+    line = orjson.dumps({"payload": {"value": 1, "timestamp_ms": 1},
+                         "meta": {"umh_topic": "umh.v1.t._raw.a"}})
+    r = subprocess.run([sys.executable, "-m", "runtime", "run", str(cfg), "--slow-evaluation-ms", "0.5"],
+                       input=line + b"\n", capture_output=True, env={"PYTHONPATH": str(ROOT)}, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert re.search(rb"WARNING: mapping 'slow' \(.*\) took [\d.]+ ms to evaluate \(engine quickjs; "
+                     rb"slow-evaluation threshold 0.5 ms\)", r.stderr), r.stderr
+    r = subprocess.run([sys.executable, "-m", "runtime", "run", str(cfg), "--slow-evaluation-ms", "0"],
+                       input=line + b"\n", capture_output=True, env={"PYTHONPATH": str(ROOT)}, timeout=60)
+    assert r.returncode == 0 and b"to evaluate" not in r.stderr
