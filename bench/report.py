@@ -218,7 +218,7 @@ def markdown(r: dict[str, Any]) -> str:
     w("### Metrics on vs off (`--metrics-port`)")
     w("")
     w("HighThroughput (batch of 1) with the processor instrumented as `--metrics-port` does "
-      "(`runtime.metrics.Telemetry`: one batch in 16 timed, evaluations timed in at most one batch a "
+      "(`runtime.metrics.Telemetry`: one batch in 64 timed, evaluations timed in at most one batch a "
       "second), interleaved with the rows above in the same run. Target: at most 5% slower.")
     w("")
     w("| engine | metrics off ns | metrics on ns | on / off |")

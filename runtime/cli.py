@@ -243,7 +243,7 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         processor, pipeline = loaded
         _use_benthos_io(args, pipeline)
-        # always instrumented (one batch in 16 timed: the slow-evaluation warning works without a
+        # always instrumented (one batch in 64 timed: the slow-evaluation warning works without a
         # metrics server); the server only with --metrics-port
         slow = args.slow_evaluation_ms / 1000 if args.slow_evaluation_ms > 0 else float("inf")
         telemetry = Telemetry(processor, slow_threshold=slow, process_metrics=args.metrics_port is not None)

@@ -154,7 +154,7 @@ class MqttConnector:
         failed = [(t, str(r)) for (t, _), r in zip(self.subscriptions, reasons) if r.is_failure]
         if failed:
             self.log.error("the MQTT broker refused subscriptions: %s", failed)
-        self.log.debug("subscribed to %d source topics on %s (QoS %d)", len(self.subscriptions) - len(failed),
+        self.log.info("subscribed to %d source topics on %s (QoS %d)", len(self.subscriptions) - len(failed),
                  self.address, self.qos)
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
@@ -220,9 +220,8 @@ class MqttConnector:
                     raise ConnectorError(f"the MQTT broker at {self.address} did not accept the "
                                          f"connection within {CONNECT_TIMEOUT:.0f} s")
                 self._network(0.1)
-            self.log.info("connected to the MQTT broker at %s%s as '%s': subscribing to %d source topics "
-                          "(QoS %d)", self.address, " over TLS" if self.tls else "", self.client_id,
-                          len(self.subscriptions), self.qos)
+            self.log.info("connected to the MQTT broker at %s%s as '%s'", self.address,
+                          " over TLS" if self.tls else "", self.client_id)
             self._loop()
             self._finish()
         finally:
