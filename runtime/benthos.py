@@ -36,7 +36,7 @@ import yaml
 from runtime.config import ConfigError
 from runtime.processor import StreamProcessor
 from runtime.processor_set import ProcessorSet
-from runtime.uns import topic_problem
+from runtime.uns import location_problem, topic_problem
 
 __all__ = ["BenthosPipeline", "UnsInput", "UnsOutput", "interpolate", "is_benthos", "load", "parse"]
 
@@ -64,6 +64,7 @@ SUPPORTED = ("supported: input 'uns', pipeline.processors entries 'stream_proces
 
 # Benthos' environment interpolation (internal/config: ReplaceEnvVariables): ${NAME} or
 # ${NAME:default}; $${...} escapes it.
+_LITERAL = re.compile(r"[A-Za-z0-9._-]+")  # a topic pattern without regular expression operators
 _ENV = re.compile(r"\$(\$?)\{([0-9A-Za-z_.]+)(?::((?:\$\{[^}]+\}|[^}])*))?\}")
 
 
@@ -198,6 +199,11 @@ def _parse_input(node: object, errors: list[str], notes: list[str]) -> UnsInput 
             re.compile(p)
         except re.error as exc:
             errors.append(f"input.uns: topic pattern {i} {p!r} is not a valid regular expression: {exc}")
+            continue
+        if _LITERAL.fullmatch(p) and topic_problem(p) and location_problem(p):
+            # written like a topic (no regular expression operator but '.'), yet none: a typo?
+            notes.append(f"input.uns: topic pattern {i} is neither a UNS topic nor a location "
+                         f"({topic_problem(p)}); as a regular expression it matches topics containing it")
     fmt = body.get("metadata_format", "string")
     if fmt != "string":
         errors.append(f"input.uns.metadata_format: {fmt!r} is not supported (metadata are strings: "

@@ -269,3 +269,13 @@ def test_two_processor_file_runs_over_kafka_like_json_lines(bootstrap, tmp_path)
     assert "group 'two-processors'" in stderr
     done = committed(bootstrap, "two-processors", TOPIC)
     assert sum(tp.offset for tp in done) >= len(inputs)
+
+
+def test_a_literal_topic_pattern_is_checked_with_the_uns_rules():
+    doc = {"input": {"uns": {"umh_topics": ["umh.v1.acme", "umh.v1.a._raw.x", "umh-v1.a._raw.x",
+                                            r"umh\.v1\..*"]}},
+           "output": {"uns": {}}, "pipeline": {"processors": [{"stream_processor": {}}]}}
+    notes = parse(doc).notes
+    assert notes == ["input.uns: topic pattern 2 is neither a UNS topic nor a location (topic "
+                     "'umh-v1.a._raw.x' must start with 'umh.v1.'); as a regular expression it matches "
+                     "topics containing it"]
