@@ -279,3 +279,49 @@ def test_a_literal_topic_pattern_is_checked_with_the_uns_rules():
     assert notes == ["input.uns: topic pattern 2 is neither a UNS topic nor a location (topic "
                      "'umh-v1.a._raw.x' must start with 'umh.v1.'); as a regular expression it matches "
                      "topics containing it"]
+
+
+def test_service_sections_are_ignored_with_a_note_naming_the_option():
+    doc = {"http": {"address": "0.0.0.0:4195"}, "logger": {"level": "INFO"}, "metrics": {"prometheus": {}},
+           "pipeline": {"processors": [{"stream_processor": {}}]}}
+    notes = parse(doc).notes
+    assert "http: ignored (--metrics-port serves /metrics, /health and /ready)" in notes
+    assert "logger: ignored (--log-level sets the log level)" in notes
+    assert "metrics: ignored (--metrics-port serves Prometheus metrics)" in notes
+
+
+def _args(*argv: str):
+    from runtime.cli import _parser
+
+    return _parser().parse_args(["run", str(TWO), *argv])
+
+
+def test_the_files_uns_input_and_output_become_kafka_options():
+    from runtime.cli import _use_benthos_io
+
+    env = {"KAFKA_BROKER": "k1:9092", "CONSUMER_GROUP": "g"}
+    _, pipeline = load(TWO, environ=env)
+    a = _args()
+    _use_benthos_io(a, pipeline)
+    assert (a.kafka, a.topic, a.group, a.produce_topic) == ("k1:9092", "umh.messages", "g", None)
+    assert a.extra_headers == [("bridged_by", "streamproc")] and a.kafka_option is None
+    assert a.accept_topic("umh.v1.corpA.plant-A.aawd._raw.press")
+    assert not a.accept_topic("umh.v1.other._raw.press")
+    # the command line wins: --kafka over broker_address, --group over consumer_group
+    a = _args("--kafka", "cli:1", "--group", "mine")
+    _use_benthos_io(a, pipeline)
+    assert (a.kafka, a.group) == ("cli:1", "mine") and a.extra_headers == [("bridged_by", "streamproc")]
+    # --input, --output or --mqtt: the file's input and output are not used
+    for argv in (["--input", "x.jsonl"], ["--output", "-"], ["--mqtt", "h:1"]):
+        a = _args(*argv)
+        _use_benthos_io(a, pipeline)
+        assert a.kafka is None and not hasattr(a, "extra_headers")
+    # another output broker: the producer's bootstrap.servers; another kafka_topic: outputs still
+    # go to umh.messages (upstream's uns output)
+    doc = {"input": {"uns": {"broker_address": "in:1", "kafka_topic": "raw"}},
+           "output": {"uns": {"broker_address": "out:2"}},
+           "pipeline": {"processors": [{"stream_processor": {}}]}}
+    a = _args()
+    _use_benthos_io(a, parse(doc))
+    assert (a.kafka, a.topic, a.produce_topic) == ("in:1", "raw", "umh.messages")
+    assert a.kafka_option == ["producer.bootstrap.servers=out:2"]
