@@ -134,7 +134,7 @@ def _check(args: argparse.Namespace) -> int:
     members = getattr(processor, "processors", None) or (processor,)
     for n, member in enumerate(members):
         if len(members) > 1:
-            out.write(f"{'' if n == 0 else chr(10)}pipeline.processors[{n}].stream_processor:\n")
+            out.write(("\n" if n else "") + f"pipeline.processors[{n}].stream_processor:\n")
         _describe(args.config, member, out)
     if pipeline is not None and pipeline.input is not None:
         i, o = pipeline.input, pipeline.output
