@@ -325,3 +325,20 @@ def test_the_files_uns_input_and_output_become_kafka_options():
     _use_benthos_io(a, parse(doc))
     assert (a.kafka, a.topic, a.produce_topic) == ("in:1", "raw", "umh.messages")
     assert a.kafka_option == ["producer.bootstrap.servers=out:2"]
+
+
+def test_a_sets_state_survives_a_snapshot(tmp_path):
+    """The Kafka connector commits the state as a snapshot per topic; a set's snapshot restores
+    every processor of it (the default group of a set names every contract)."""
+    from runtime.connectors.common import decode_snapshot, default_group, encode_snapshot, restore_state
+
+    first, _ = load(TWO, environ={})
+    first.process_batch(_messages(both_jsonl(tmp_path)))
+    seq, values = decode_snapshot(encode_snapshot(first, first.state(), 7))
+    assert seq == 7 and set(values) == set(first.source_topics)
+    second, _ = load(TWO, environ={})
+    assert restore_state(second, values) == len(first.source_topics)
+    assert second.state() == first.state()
+    assert [p.state() for p in second.processors] == [p.state() for p in first.processors]
+    assert default_group(second) == ("streamproc.umh.v1.corpA.plant-A.aawd._pump_v1+"
+                                     "umh.v1.acme.hamburg.utilities.boiler2._boiler_v2")
