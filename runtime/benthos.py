@@ -299,7 +299,10 @@ def parse(doc: Mapping, environ: Mapping[str, str] | None = None) -> BenthosPipe
                           f"got {type(pipeline).__name__}")
         else:
             for key in pipeline:
-                if key not in ("processors", "threads"):
+                if key == "threads":
+                    result.notes.append("pipeline.threads: ignored (a configuration's state is one "
+                                        "sequence: one processing thread; scale out with more processes)")
+                elif key != "processors":
                     errors.append(f"pipeline.{key}: unknown field (expected processors)")
             _processor_entries(pipeline.get("processors", []), "pipeline.processors", result.processors,
                                errors)
