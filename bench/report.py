@@ -215,11 +215,12 @@ def markdown(r: dict[str, Any]) -> str:
     w(f"Go: {GO_MSG_S:,} msg/s; ours (python engine): {rate(f.ht['python'])} msg/s; hand-written floor: "
       f"{rate(f.ht['floor'])} msg/s.")
     w("")
-    w("### Metrics on vs off (`--metrics-port`)")
+    w("### Metrics on vs off")
     w("")
-    w("HighThroughput (batch of 1) with the processor instrumented as `--metrics-port` does "
-      "(`runtime.metrics.Telemetry`: one batch in 64 timed, evaluations timed in at most one batch a "
-      "second), interleaved with the rows above in the same run. Target: at most 5% slower.")
+    w("HighThroughput (batch of 1) with the processor instrumented as `streamproc run` does "
+      "(`runtime.metrics.Telemetry`, served by `--metrics-port`: one batch in 64 timed, evaluations "
+      "timed in at most one batch a second), interleaved with the rows above in the same run. "
+      "Target: at most 5% slower.")
     w("")
     w("| engine | metrics off ns | metrics on ns | on / off |")
     w("|---|---|---|---|")

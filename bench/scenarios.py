@@ -157,8 +157,8 @@ PROCESSING = [  # (name, original ns)
 def processing(name: str, variant: str, metrics: bool = False) -> Op:
     """The four processing rows: the press message on the test processor, ``process_batch`` of a
     batch of 1 (as the report ran them). ``HighThroughput.process`` is the same through
-    ``process(message)``, the per-message API. ``metrics``: instrumented as ``--metrics-port``
-    does (``runtime.metrics.Telemetry``: batch timing and evaluation sampling)."""
+    ``process(message)``, the per-message API. ``metrics``: instrumented as ``streamproc run``
+    does (``runtime.metrics.Telemetry``: sampled batch timing and evaluation timing)."""
     p = processor(PUMP_CONFIG, variant)
     if metrics:
         from runtime.metrics import Telemetry
