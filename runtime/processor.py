@@ -137,6 +137,11 @@ class StreamProcessor:
             config = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ConfigError([f"{path}: YAML syntax error: {exc}"]) from None
+        from runtime.benthos import is_benthos  # (benthos builds on this module)
+
+        if is_benthos(config):
+            raise ConfigError([f"{path}: a Benthos / benthos-umh file (input, pipeline, output): load it "
+                               f"with runtime.benthos.load(path), which returns its processor(s)"])
         return cls(config if config is not None else {}, **options)
 
     def _precompute_statics(self) -> None:

@@ -342,3 +342,8 @@ def test_a_sets_state_survives_a_snapshot(tmp_path):
     assert [p.state() for p in second.processors] == [p.state() for p in first.processors]
     assert default_group(second) == ("streamproc.umh.v1.corpA.plant-A.aawd._pump_v1+"
                                      "umh.v1.acme.hamburg.utilities.boiler2._boiler_v2")
+
+
+def test_from_yaml_points_library_users_to_the_benthos_loader():
+    with pytest.raises(ConfigError, match=r"benthos-umh file .*runtime\.benthos\.load\(path\)"):
+        StreamProcessor.from_yaml(TWO)
