@@ -273,9 +273,11 @@ def _run(args: argparse.Namespace) -> int:
         progress = Progress(processor, interval=args.stats_interval, prog=PROG,
                             line=not args.no_progress and _is_terminal(sys.stderr)
                             and not _is_terminal(sys.stdout)).start()
+        handler.addFilter(progress)  # a log line erases the progress line first
         try:
             return _pump(processor, inp, out, args, progress)
         finally:
+            handler.removeFilter(progress)
             progress.stop()
             if inp is not sys.stdin.buffer:
                 inp.close()

@@ -36,6 +36,7 @@ class Progress:
         self.prog = prog
         self.stream = stream if stream is not None else sys.stderr
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # the progress thread and log records share the stream
         self._thread = threading.Thread(target=self._run, name="streamproc-progress", daemon=True)
         self._drawn = False
 
@@ -48,10 +49,21 @@ class Progress:
         if self._thread.is_alive():
             self._stop.set()
             self._thread.join(2)
-        if self._drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-            self._drawn = False
+        self.erase()
+
+    def erase(self) -> None:
+        """Erase the progress line (before another line is written to the stream)."""
+        with self._lock:
+            if self._drawn:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+                self._drawn = False
+
+    def filter(self, record: object) -> bool:
+        """As a ``logging`` filter of the handler writing to the same stream: a log line erases
+        the progress line first (it is redrawn at the next tick)."""
+        self.erase()
+        return True
 
     def _run(self) -> None:
         started = last_stats = last_draw = time.monotonic()
@@ -73,8 +85,9 @@ class Progress:
                 self._write(f"\r{self.prog}: {m.messages_in:,} messages, {rate:,.0f} msg/s\033[K", drawn=True)
 
     def _write(self, text: str, drawn: bool = False) -> None:
-        if self._drawn and not drawn:
-            text = "\r\033[K" + text
-        self.stream.write(text)
-        self.stream.flush()
-        self._drawn = drawn
+        with self._lock:
+            if self._drawn and not drawn:
+                text = "\r\033[K" + text
+            self.stream.write(text)
+            self.stream.flush()
+            self._drawn = drawn

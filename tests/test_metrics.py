@@ -395,3 +395,22 @@ def test_slow_evaluation_warning_from_the_command_line_without_a_metrics_server(
     r = subprocess.run([sys.executable, "-m", "runtime", "run", str(cfg), "--slow-evaluation-ms", "0"],
                        input=line + b"\n", capture_output=True, env={"PYTHONPATH": str(ROOT)}, timeout=60)
     assert r.returncode == 0 and b"to evaluate" not in r.stderr
+
+
+def test_a_log_line_erases_the_progress_line_first():
+    import io
+
+    from runtime.progress import Progress
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    prog = Progress(StreamProcessor.from_yaml(PUMP), line=True, stream=out)
+    handler.addFilter(prog)
+    log = logging.getLogger("test.progress")
+    log.addHandler(handler)
+    try:
+        prog._write("\rstreamproc: 5 messages, 1 msg/s", drawn=True)
+        log.warning("something happened")
+    finally:
+        log.removeHandler(handler)
+    assert out.getvalue() == "\rstreamproc: 5 messages, 1 msg/s\r\033[Ksomething happened\n"
