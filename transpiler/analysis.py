@@ -108,7 +108,7 @@ def parse_expression(source: str) -> Node:
     try:
         program = _parse(PREFIX + source + SUFFIX)
     except esprima.Error as err:
-        raise _statement_error(source) or _syntax_error(source, err) from None
+        raise _unwrapped_error(source, err) from None
     except RecursionError:
         raise ExpressionError("SyntaxError: the expression nests deeper than the parser's limit") from None
     except Exception as err:  # noqa: BLE001 - esprima-fork asserts on a few invalid inputs (`${}`)
@@ -118,6 +118,24 @@ def parse_expression(source: str) -> Node:
         return body[1].expression
     raise _statement_error(source) or ExpressionError(
         "expected a single expression, found text after its end (a ')' closes more than it opened)")
+
+
+def _unwrapped_error(source: str, err: esprima.Error) -> ExpressionError:
+    """The error for a source the wrapped parse refused: statements are named; an error the
+    parser found in the wrapper's closing ``)`` is taken from the unwrapped source instead, so
+    it points into the user's own text (``p * 2)``: the user's ``)``, column 6)."""
+    statements = _statement_error(source)
+    if statements is not None:
+        return statements
+    if (err.index or 0) - OFFSET >= len(source):
+        try:
+            _parse('"use strict";' + source)
+        except esprima.Error as plain:
+            plain.index = (plain.index or 0) + 1  # same prefix length as the wrapper's
+            return _syntax_error(source, plain)
+        except Exception:  # noqa: BLE001, S110 - keep the wrapped parse's error
+            pass
+    return _syntax_error(source, err)
 
 
 def _statement_error(source: str) -> ExpressionError | None:
