@@ -282,7 +282,7 @@ def test_the_simple_resolver_sees_the_examples_alike() -> None:
     assert simple_dependencies("(() => { return x; var x; })()", VARS) == ()
 
 
-PROPERTY_EXAMPLES = int(os.environ.get("ANALYSIS_EXAMPLES", "300"))
+PROPERTY_EXAMPLES = int(os.environ.get("ANALYSIS_EXAMPLES", "150"))
 
 
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
