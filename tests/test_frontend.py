@@ -36,6 +36,14 @@ VALID = [
     "a ?? b", "(a ?? b) || c", "{a: 1, b: 2}", "{}", "({...a, b})", "[...a]", "(a, b)",
     "(function () { return new.target })", "\\u{61}wait", "x\\u200c", "'\\u{1F600}'", "`\\u{1F600}`",
     "(() => { label: for (;;) { break label; } })", "a /* c */ + // d\n b", "'😀' + 1", "ñ + ª",
+    "f(a, b,)", "(a, b,) => 1", "'\u2028'", "import('x')", "({a} = o)", "[a, b] = [b, a]",
+    "(class A extends B { constructor() { super(); } get x() { return 1 } static y() {} })",
+    "async x => await x", "({async *m() {}})", "/a/y", "0O17", "0B1", "'\\u{10FFFF}'",
+    "String.raw`\\unicode`", "(function (...r) {})", "({[k]: 1, m() {}, ...o})",
+    "(() => { const {a, ...r} = o; })", "(function* () { const x = yield; })",
+    "(async function () { for await (x of y); })", "(a) = 1", "({a}) => a", "a\n?.b", "a?.\nb",
+    "a ?.5 : 1", "x => x\n(1)", "(() => { let\nx = 1 })", "'\\0'", "(class { static async *#m() {} })",
+    "1 ?? 2 ?? 3", "a ||= b ||= c", "typeof await",
 ]
 INVALID = [
     "`T=${x}\\u00`", "'\\u00'", "'\\x4'", "'\\u{110000}'", "010", "'\\07'", "08", "'\\8'",
@@ -48,12 +56,15 @@ INVALID = [
     "(() => { l: l: 1; })", "(class { #a; #a; })", "(class extends A { m() { super(); } })", "let",
     "yield", "(function () { 'use strict'; 010 })", "a => { 'use strict'; } ; 1", "/(?i-i:a)/",
     "0b2", "0o8", "0x", "1e", ".e1", "a\\u0020b", "new.target", "import.meta", "await 1",
-    "import('x'", "a ? b", "() =>", "var x = 1", "x; y",
+    "import('x'", "a ? b", "() =>", "var x = 1", "x; y", "a?.b!", "({a: 1} = 1)", "((a)) => 1",
+    "let\n[a] = b", "'\\09'", "(class { accessor x = 1 })", "using x = y", "a.#b",
+    "(() => { using x = y })",
 ]
 # QuickJS's verdict differs from the standard here; Node (vm.Script) and esprima-fork agree.
 QUICKJS_DIFFERS = {
     "new a?.b()": "QuickJS accepts an optional chain as a 'new' callee (an early error)",
     "new.target": "QuickJS wraps the expression in a function, where new.target is allowed",
+    "(() => { using x = y })": "QuickJS has 'using' declarations (later than ES2025)",
 }
 
 
