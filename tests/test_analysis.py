@@ -72,6 +72,8 @@ def test_a_dependency_inside_a_body_makes_the_mapping_dynamic() -> None:
     "(function () { var t = Math.random(); return t; })()", "new Date().getTime()", "Date()",
     "new Date(...[]).getTime()", "Math[['ran', 'dom'].join('')]()", "(m => m.random())(Math)",
     "new Intl.DateTimeFormat().format()", "Object.values(Math).length",
+    "new Date(0)['constr' + 'uctor'].now()", "(() => { const {['constr' + 'uctor']: D} = new Date(0); "
+    "return D.now(); })()",
 ])
 def test_purity_follows_what_is_reached(source: str) -> None:
     assert not compile_expression(source, []).is_pure

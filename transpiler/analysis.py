@@ -25,7 +25,8 @@ Purity
     An expression is impure when it can reach the clock or the random source: the globals
     ``Date``, ``Math`` and ``Intl`` are pure only in the shapes listed in ``policy.PURE_MEMBERS``
     (``Math.floor``, ``Date.UTC``, ``new Date(x)``); any other use (``Math['random']``,
-    ``[Date][0]``, ``({random}) = Math``) is impure.
+    ``[Date][0]``, ``({random}) = Math``) is impure, and so is a ``new Date(x)`` in an expression
+    with a computed key that is not a constant (``d['constr' + 'uctor'].now()``).
 """
 
 from __future__ import annotations
@@ -277,6 +278,8 @@ class _Walker:
         self.variable_set = frozenset(variables)
         self.references: list[tuple[int, str]] = []
         self.is_pure = True
+        self.dates = False  # a `new Date(x)` was judged pure ...
+        self.dynamic_keys = False  # ... and a computed key could still reach its `constructor`
         self.rules: dict[str, Callable[[Node, Scope | None], None]] = {}
         for name in self.STRUCTURAL:
             self.rules[name] = self.walk_children
@@ -351,13 +354,14 @@ class _Walker:
             self.visit(node.object, scope)  # any other use of Date/Math/Intl marks it impure
         self.check_property(key)
         if node.computed:
+            self.dynamic_keys = self.dynamic_keys or key is None
             self.visit(node.property, scope)
 
     def visit_NewExpression(self, node: Node, scope: Scope | None) -> None:
         args = node.arguments
         if self._global(node.callee, scope) == "Date" and args \
                 and all(a.type != "SpreadElement" for a in args):
-            pass  # new Date(x): a given time, not the clock
+            self.dates = True  # new Date(x): a given time, not the clock
         else:
             self.visit(node.callee, scope)
         for arg in args:
@@ -491,6 +495,7 @@ class _Walker:
     def _pattern_key(self, prop: Node, scope: Scope | None) -> None:
         """A destructuring key reads that property of the value."""
         if prop.computed:
+            self.dynamic_keys = self.dynamic_keys or _static_key(prop.key, True) is None
             self.visit(prop.key, scope)
         else:
             self.check_property(_static_key(prop.key, False))
@@ -576,4 +581,6 @@ def analyse(source: str, variables: tuple[str, ...]) -> Analysis:
     except RecursionError:
         raise ExpressionError(f"the expression nests deeper than the analysis limit "
                               f"(about {sys.getrecursionlimit() // 2} levels)") from None
-    return Analysis(source, node, walker.dependencies(), walker.is_pure)
+    # a Date instance's constructor is Date itself: with a computed key anywhere, assume reached
+    pure = walker.is_pure and not (walker.dates and walker.dynamic_keys)
+    return Analysis(source, node, walker.dependencies(), pure)
