@@ -94,6 +94,8 @@ def _syntax_error(source: str, err: esprima.Error) -> ExpressionError:
     message = str(err.message or err)
     if message.startswith("Line ") and ": " in message:
         message = message.split(": ", 1)[1]
+    if "resource limit" in message:  # esprima-fork's recursion bound: no position to give
+        return ExpressionError(f"SyntaxError: {message}")
     where = position(source, (err.index or OFFSET) - OFFSET)
     return ExpressionError(f"SyntaxError: {message} ({where})")
 
@@ -250,9 +252,9 @@ class _Walker:
 
     # node types walked structurally (every child, in the current scope)
     STRUCTURAL = frozenset({
-        "ArrayExpression", "AwaitExpression", "BinaryExpression", "ConditionalExpression",
+        "ArrayExpression", "AwaitExpression", "ConditionalExpression",
         "DebuggerStatement", "DoWhileStatement", "EmptyStatement", "ExpressionStatement",
-        "IfStatement", "LogicalExpression", "ObjectExpression", "ReturnStatement",
+        "IfStatement", "ObjectExpression", "ReturnStatement",
         "SequenceExpression", "SpreadElement", "TaggedTemplateExpression", "TemplateLiteral",
         "TemplateElement", "ThrowStatement", "TryStatement", "VariableDeclaration",
         "WhileStatement", "YieldExpression", "ChainExpression", "CallExpression", "SwitchCase",
@@ -327,6 +329,19 @@ class _Walker:
 
     def visit_Literal(self, node: Node, scope: Scope | None) -> None:
         pass  # strict-mode literal rules (octal) are the parser's early errors
+
+    def visit_BinaryExpression(self, node: Node, scope: Scope | None) -> None:
+        """Operators, walked along the left spine without recursion (``p + p + ... + p``
+        nests as deep as it is long)."""
+        rights = []
+        while node.type in ("BinaryExpression", "LogicalExpression"):
+            rights.append(node.right)
+            node = node.left
+        self.visit(node, scope)
+        for right in reversed(rights):
+            self.visit(right, scope)
+
+    visit_LogicalExpression = visit_BinaryExpression
 
     def visit_MetaProperty(self, node: Node, scope: Scope | None) -> None:
         self.fail(f"'{node.meta.name}.{node.property.name}' is blocked in mapping expressions")

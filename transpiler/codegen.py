@@ -307,10 +307,39 @@ class CodeGenerator:
             return literal(UNDEFINED) if arg.simple else Code(f"({arg.src}, _UNDEF)[1]", UNDEF)
         raise Unsupported(f"unary operator '{op}'", node)
 
+    def _chain(self, node: Node) -> Code | None:
+        """A long left-deep chain of binary/logical operators (``p + p + ... + p``, ``a && b &&
+        ...``) as a flat tuple of steps, ``(_t1 := p + p, _t2 := _t1 + p, ...)[-1]``: nested,
+        its code would exceed CPython's 200 levels of parentheses. Each step evaluates the next
+        right operand after the accumulated left one, as JavaScript does; a logical step leaves
+        the value untouched (without evaluating its right operand) once it short-circuits."""
+        links = []
+        while node.type in _CHAINED and len(links) <= CHAIN_LENGTH:
+            links.append(node)
+            node = node.left
+        if len(links) <= CHAIN_LENGTH:
+            return None
+        while node.type in _CHAINED:
+            links.append(node)
+            node = node.left
+        acc = self.visit(node)
+        steps = []
+        for link in reversed(links):
+            right = self.visit(link.right)
+            step = (self._binary if link.type == "BinaryExpression" else self._logical)(link, acc, right)
+            name = self.temp()
+            steps.append(f"({name} := {step.src})")
+            acc = Code(name, step.type, simple=True, nonneg=step.nonneg)
+        return Code("(" + ", ".join(steps) + ")[-1]", acc.type, nonneg=acc.nonneg)
+
     def visit_BinaryExpression(self, node: Node) -> Code:
+        chain = self._chain(node)
+        if chain is not None:
+            return chain
+        return self._binary(node, self.visit(node.left), self.visit(node.right))
+
+    def _binary(self, node: Node, left: Code, right: Code) -> Code:
         op = node.operator
-        left = self.visit(node.left)
-        right = self.visit(node.right)
         lt, rt = left.type, right.type
         parts = [left, right]
         both_num = lt == NUM and rt == NUM
@@ -365,8 +394,12 @@ class CodeGenerator:
         return self.make(f"_add({left.src}, {right.src})", ANY, parts)
 
     def visit_LogicalExpression(self, node: Node) -> Code:
-        left = self.visit(node.left)
-        right = self.visit(node.right)
+        chain = self._chain(node)
+        if chain is not None:
+            return chain
+        return self._logical(node, self.visit(node.left), self.visit(node.right))
+
+    def _logical(self, node: Node, left: Code, right: Code) -> Code:
         typ = _merge(left.type, right.type)
         if node.operator == "??":
             return self._coalesce(left, right)
@@ -605,6 +638,10 @@ def _render(pieces: list[tuple[bool, str]]) -> str:
             out.append("{" + text + "}")
     return "f'" + "".join(out) + "'"
 
+
+# left-deep operator chains longer than this are lowered flat (see CodeGenerator._chain)
+CHAIN_LENGTH = 32
+_CHAINED = frozenset({"BinaryExpression", "LogicalExpression"})
 
 # globals that exist in QuickJS but not in the python subset: their members go to QuickJS
 _QUICKJS_GLOBALS = frozenset({"Object", "Array", "Set", "Map", "RegExp", "Symbol", "BigInt",
