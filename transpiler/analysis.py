@@ -515,10 +515,15 @@ class _Walker:
         else:
             self.check_property(_static_key(prop.key, False))
 
-    visit_ObjectPattern = binding  # reached only through binding/target positions
-    visit_ArrayPattern = binding
-    visit_AssignmentPattern = binding
-    visit_RestElement = binding
+    def _pattern_elsewhere(self, node: Node, scope: Scope | None) -> None:
+        """Patterns are walked by ``binding`` and ``target``, which know whether they declare or
+        assign; met anywhere else, refuse rather than guess which names they bind."""
+        self.fail(f"unsupported syntax ({node.type}) in this position")
+
+    visit_ObjectPattern = _pattern_elsewhere
+    visit_ArrayPattern = _pattern_elsewhere
+    visit_AssignmentPattern = _pattern_elsewhere
+    visit_RestElement = _pattern_elsewhere
 
     # --- assignments -----------------------------------------------------------------------
     def target(self, node: Node, scope: Scope | None, what: str) -> None:
