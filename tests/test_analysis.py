@@ -300,3 +300,18 @@ def test_dependencies_equal_those_of_a_simple_resolver(expr) -> None:
 @given(nullish())
 def test_dependencies_of_optional_chains_equal_those_of_a_simple_resolver(expr) -> None:
     assert analyse(expr.text, VARS).dependencies == simple_dependencies(expr.text, VARS)
+
+
+def test_many_declarations_compile_in_linear_time() -> None:
+    """The token scan this walk replaced was quadratic in the number of declarations."""
+    import time
+
+    source = "(() => { " + " ".join(f"let v{i} = {i} + press;" for i in range(2000)) + " return v0; })()"
+    started = time.monotonic()
+    assert compile_expression(source, ["press"]).dependencies == ("press",)
+    assert time.monotonic() - started < 10.0  # ~0.7 s; a wide bound on a shared machine
+
+
+def test_divisions_are_not_read_as_regular_expressions() -> None:
+    assert same_as_reference("(() => { let r = x / 2 / y; return r; })()").dependencies == ("x", "y")
+    assert same_as_reference("x /2/ y + `${s /1/ 1}`").dependencies == ("x", "y", "s")

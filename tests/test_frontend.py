@@ -291,3 +291,14 @@ def test_bigint_goes_to_quickjs_and_is_refused_by_the_python_engine() -> None:
     assert compile_expression("Number(2n ** 64n)", []).engine == "quickjs"
     with pytest.raises(ExpressionError, match="BigInt"):
         compile_expression("Number(2n)", [], engine="python")
+
+
+def test_every_bad_mapping_is_one_line_of_one_config_error() -> None:
+    config = {"output_topic": "umh.v1.t", "model": {"name": "m", "version": "v1"},
+              "sources": {"p": "umh.v1.t._raw.p"},
+              "mapping": {"a": "`${}`", "b": "(" * 300 + "p" + ")" * 300, "c": "function () {}",
+                          "d": "p +", "e": "0x" + "f" * 260 + " + p", "f": "p /*\0*/ * 2"}}
+    with pytest.raises(ConfigError) as caught:
+        StreamProcessor(config)
+    problems = caught.value.errors
+    assert [e.split(":")[0] for e in problems] == ["mapping 'a'", "mapping 'b'", "mapping 'c'", "mapping 'd'"]
