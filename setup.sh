@@ -27,4 +27,6 @@ if [ ! -x .venv/bin/python ]; then
         "$PYTHON" -m venv .venv
     fi
 fi
+# esprima 4.0.1 (an older project version) and esprima-fork own the same module: never both
+.venv/bin/python -m pip uninstall --quiet --disable-pip-version-check -y esprima >/dev/null 2>&1 || true
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,connectors,bench]'
