@@ -32,6 +32,7 @@ from runtime.logs import RateLimitedLog, logger
 from runtime.message import Message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
 from transpiler.jslib.numbers import number_to_bytes, number_to_string
+from transpiler.quickjs_engine import QuickJSEngine
 
 __all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
 
@@ -117,7 +118,9 @@ class StreamProcessor:
 
     def __init__(self, config: Mapping, *, engine: str = "auto", limits: Any = None,
                  log: RateLimitedLog | None = None) -> None:
-        self.spec: ProcessorSpec = parse_config(config, engine=engine, limits=limits)
+        # its own QuickJS worker and context: configurations share no JavaScript state
+        self.spec: ProcessorSpec = parse_config(config, engine=engine,
+                                                limits=QuickJSEngine.for_configuration(limits))
         self.engine = engine
         self.log = log if log is not None else RateLimitedLog()
         self._slow = _SlowCounters()
