@@ -12,20 +12,20 @@ from collections.abc import Callable
 from typing import Any
 
 from transpiler.jslib.coerce import (
+    array_join,
     relative_index,
     same_value_zero,
     strict_equals,
     to_integer_or_infinity,
     to_string,
 )
-from transpiler.jslib.strings import at, check_length  # at: the same algorithm for arrays and strings
+from transpiler.jslib.limits import check_new_array_length
+from transpiler.jslib.strings import at  # the same algorithm for arrays and strings
 from transpiler.jslib.values import UNDEFINED
 
 
 def join(this: list, separator: Any = UNDEFINED, *_: Any) -> str:
-    sep = "," if separator is UNDEFINED else to_string(separator)
-    return check_length(sep.join(["" if x is None or x is UNDEFINED else
-                                  (x if x.__class__ is str else to_string(x)) for x in this]))
+    return array_join(this, "," if separator is UNDEFINED else to_string(separator))
 
 
 def to_string_(this: list, *_: Any) -> str:
@@ -100,6 +100,7 @@ def slice_(this: list, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) ->
 
 
 def concat(this: list, *items: Any) -> list:
+    check_new_array_length(len(this) + sum(len(i) if i.__class__ is list else 1 for i in items))
     out = list(this)
     for item in items:
         if item.__class__ is list:

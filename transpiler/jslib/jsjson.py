@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 
 from transpiler.errors import JSError
+from transpiler.jslib import limits
 from transpiler.jslib.coerce import to_integer_or_infinity
+from transpiler.jslib.limits import check_new_length
 from transpiler.jslib.numbers import number_to_string
 from transpiler.jslib.strings import Unsupported
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, is_array_index, to_utf16
@@ -41,8 +43,24 @@ def _escape_surrogate(m: re.Match[str]) -> str:
     return f"\\u{ord(m.group()):04x}"
 
 
+_ESCAPED_2 = re.compile('["\\\\\b\f\n\r\t]')
+_ESCAPED_6 = re.compile("[\x00-\x07\x0b\x0e-\x1f]")
+
+
+def _check_quoted_length(s: str) -> None:
+    """The cap, checked before quoting: a code unit becomes at most 6 (``\\u001f``)."""
+    n = len(s)
+    if 6 * n + 2 <= limits.MAX_STRING_LENGTH:
+        return
+    check_new_length(n + 2)
+    lone = _LONE_SURROGATE.subn("", _PAIR.sub("", s))[1]
+    check_new_length(n + 2 + _ESCAPED_2.subn("", s)[1] + 5 * (_ESCAPED_6.subn("", s)[1] + lone))
+
+
 def quote_json_string(s: str) -> str:
     """QuoteJSONString for a string in UTF-16 form or an ordinary ``str``."""
+    if len(s) * 6 + 2 > limits.MAX_STRING_LENGTH:
+        _check_quoted_length(s)
     if s.isascii():
         return _encode_basestring(s)
     try:
@@ -98,13 +116,24 @@ def _compact(v: Any) -> str | None:
         return "null"
     if cls is dict:
         parts = []
+        total = 1
         for k, x in _ordered(v).items():
             s = _compact(x)
             if s is not None:
-                parts.append(quote_json_string(k) + ":" + s)
+                part = quote_json_string(k) + ":" + s
+                total += len(part) + 1
+                check_new_length(total)  # before the parts grow past the cap
+                parts.append(part)
         return "{" + ",".join(parts) + "}"
     if cls is list:
-        return "[" + ",".join([_compact(x) or "null" for x in v]) + "]"
+        parts = []
+        total = 1
+        for x in v:
+            part = _compact(x) or "null"
+            total += len(part) + 1
+            check_new_length(total)
+            parts.append(part)
+        return "[" + ",".join(parts) + "]"
     if cls is int:
         return _int_number(v)
     return None  # undefined, functions
@@ -119,10 +148,14 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
         items = _ordered(v)
         keys = items if props is None else [k for k in props if k in items]
         colon = ": " if gap else ":"
+        total = 2 + len(indent)
         for k in keys:
             s = _pretty(items[k], props, gap, inner)
             if s is not None:
-                parts.append(quote_json_string(k) + colon + s)
+                part = quote_json_string(k) + colon + s
+                total += len(part) + 2 + len(inner)
+                check_new_length(total)  # before the parts grow past the cap
+                parts.append(part)
         if not parts:
             return "{}"
         if not gap:
@@ -132,7 +165,13 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
         if not v:
             return "[]"
         inner = indent + gap
-        parts = [_pretty(x, props, gap, inner) or "null" for x in v]
+        parts = []
+        total = 2 + len(indent)
+        for x in v:
+            part = _pretty(x, props, gap, inner) or "null"
+            total += len(part) + 2 + len(inner)
+            check_new_length(total)
+            parts.append(part)
         if not gap:
             return "[" + ",".join(parts) + "]"
         return "[\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "]"

@@ -17,13 +17,18 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from transpiler.errors import JSError, range_error
+from transpiler.errors import range_error
+from transpiler.jslib import limits
 from transpiler.jslib.coerce import relative_index, to_integer_or_infinity, to_number, to_string, to_uint32
+from transpiler.jslib.limits import MAX_STRING_LENGTH, check_new_array_length, check_new_length  # noqa: F401
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
-MAX_STRING_LENGTH = 2**24
-"""Longest string (in UTF-16 code units) a string operation may build; longer is a RangeError.
-QuickJS's own limit is 2**30 - 1; ours is lower to bound memory. Settable."""
+# Most UTF-16 code units one code unit can become (checked over every code point by
+# tests/test_limits.py): case mapping ('\u0390' -> 3), NFC/NFD (U+1F82 -> 4), NFKC/NFKD
+# (U+FDFA -> 18). A string short enough that even this expansion fits is mapped in one go;
+# a longer one in chunks, so that the cap is checked before more than a chunk is built.
+CASE_EXPANSION = 3
+NORMALIZE_EXPANSION = {"NFC": 4, "NFD": 4, "NFKC": 18, "NFKD": 18}
 
 _INF = float("inf")
 
@@ -34,15 +39,37 @@ class Unsupported(Exception):
 
 
 def check_length(s: str) -> str:
-    """Return ``s``, or raise QuickJS's RangeError when it is longer than MAX_STRING_LENGTH."""
-    if len(s) > MAX_STRING_LENGTH:
-        raise JSError("RangeError", "invalid string length")
+    """Return ``s``, or raise QuickJS's RangeError when it is longer than MAX_STRING_LENGTH.
+    (Only for strings whose length cannot be known first; builders call ``check_new_length``.)"""
+    check_new_length(len(s))
     return s
 
 
-def _check_new_length(n: float) -> None:
-    if n > MAX_STRING_LENGTH:
-        raise JSError("RangeError", "invalid string length")
+_check_new_length = check_new_length
+
+
+def map_in_chunks(s: str, fn: Callable[[str], str], expansion: int,
+                  next_cut: Callable[[str, int], int], chunk: int = 1 << 16) -> str:
+    """``fn(s)`` for a code-point-wise mapping (case, normalization) that makes a code unit at
+    most ``expansion`` code units, without building more than a chunk past the cap.
+
+    ``s`` is an ordinary ``str`` (code points), ``fn`` returns one; the result is in UTF-16
+    form. ``next_cut(s, i)`` is the first index ``j >= i`` where ``fn`` may be applied
+    separately to ``s[:j]`` and ``s[j:]`` (no context crosses ``j``), or ``len(s)``.
+    """
+    if len(s) * expansion <= limits.MAX_STRING_LENGTH:
+        return to_utf16(fn(s))
+    out: list[str] = []
+    total = 0
+    start, n = 0, len(s)
+    while start < n:
+        end = next_cut(s, min(start + chunk, n)) if start + chunk < n else n
+        piece = to_utf16(fn(s[start:end]))
+        total += len(piece)
+        check_new_length(total)
+        out.append(piece)
+        start = end
+    return "".join(out)
 
 
 def _clamp(v: Any, length: int) -> int:
@@ -225,16 +252,47 @@ _NFKD_FIX = {**_NFD_FIX, **_NFKD_EXTRA}
 _NEW_COMPOSABLE = re.compile("[" + "".join(sorted({a + b for a, b in _COMPOSE})) + "]")
 
 
+def _upper(s: str) -> str:
+    return s.translate(_UPPER_FIX).upper()
+
+
+def _lower(s: str) -> str:
+    return s.translate(_LOWER_FIX).lower()
+
+
+def _anywhere(s: str, i: int) -> int:
+    return i
+
+
+# Python's lower() has one context-sensitive rule, Final_Sigma (U+03A3): it looks past
+# case-ignorable characters on both sides. Between two characters of these categories (none
+# of them case-ignorable) and not next to a sigma, no context crosses.
+_NOT_CASE_IGNORABLE = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No", "Zs", "Zl", "Zp", "Cc"})
+
+
+_LOWER_CANDIDATE = re.compile("(?<=[^\\W_\u03a3])(?=[^\\W_\u03a3])")
+
+
+def _lower_cut(s: str, i: int) -> int:
+    for m in _LOWER_CANDIDATE.finditer(s, i):
+        j = m.start()
+        if unicodedata.category(s[j - 1]) in _NOT_CASE_IGNORABLE \
+                and unicodedata.category(s[j]) in _NOT_CASE_IGNORABLE:
+            return j
+    return len(s)
+
+
 def to_upper_case(this: str, *_: Any) -> str:
     if this.isascii():
         return this.upper()
-    return to_utf16(from_utf16(this).translate(_UPPER_FIX).upper())
+    return map_in_chunks(from_utf16(this), _upper, CASE_EXPANSION, _anywhere)
 
 
 def to_lower_case(this: str, *_: Any) -> str:
     if this.isascii():
         return this.lower()
-    return to_utf16(from_utf16(this).translate(_LOWER_FIX).lower())
+    s = from_utf16(this)
+    return map_in_chunks(s, _lower, CASE_EXPANSION, _lower_cut if "\u03a3" in s else _anywhere)
 
 
 # --- whitespace and padding ---------------------------------------------------------------------
@@ -292,7 +350,14 @@ def repeat(this: str, count: Any = UNDEFINED, *_: Any) -> str:
 def concat(this: str, *args: Any) -> str:
     if not args:
         return this
-    return check_length(this + "".join([to_string(a) for a in args]))
+    total = len(this)
+    parts = [this]
+    for a in args:
+        part = to_string(a)
+        total += len(part)
+        check_new_length(total)
+        parts.append(part)
+    return "".join(parts)
 
 
 # --- split and replace --------------------------------------------------------------------------
@@ -305,10 +370,12 @@ def split(this: str, separator: Any = UNDEFINED, limit: Any = UNDEFINED, *_: Any
     if separator is UNDEFINED:
         return [this]
     if sep == "":
+        check_new_array_length(min(len(this), lim))
         return list(this[:lim])
     if this == "":
         return [this]
-    parts = this.split(sep)
+    check_new_array_length(min(this.count(sep) + 1, lim))
+    parts = this.split(sep, lim)  # at most lim + 1 parts, the last one the rest
     return parts if len(parts) <= lim else parts[:lim]
 
 
@@ -333,6 +400,24 @@ def _substitute(replacement: str, subject: str, pos: int, matched: str) -> str:
     return _SUBSTITUTION.sub(one, replacement)
 
 
+def _substitution_length(replacement: str, subject_length: int, pos: int, matched: int) -> int:
+    """The length GetSubstitution will give, computed without building it."""
+    if "$" not in replacement:
+        return len(replacement)
+    tokens = _SUBSTITUTION.findall(replacement)
+    n = len(replacement) - 2 * len(tokens)
+    for c in tokens:
+        if c == "$":
+            n += 1
+        elif c == "&":
+            n += matched
+        elif c == "`":
+            n += pos
+        else:
+            n += subject_length - pos - matched
+    return n
+
+
 def _replace_value(replace_value: Any) -> str:
     if replace_value.__class__ is JSFunction or callable(replace_value):
         raise Unsupported("a function replacement is evaluated by QuickJS")
@@ -345,8 +430,9 @@ def replace(this: str, search_value: Any = UNDEFINED, replace_value: Any = UNDEF
     pos = this.find(search)
     if pos < 0:
         return this
-    out = this[:pos] + _substitute(replacement, this, pos, search) + this[pos + len(search):]
-    return check_length(out)
+    check_new_length(len(this) - len(search)
+                     + _substitution_length(replacement, len(this), pos, len(search)))
+    return this[:pos] + _substitute(replacement, this, pos, search) + this[pos + len(search):]
 
 
 def replace_all(this: str, search_value: Any = UNDEFINED, replace_value: Any = UNDEFINED, *_: Any) -> str:
@@ -354,8 +440,15 @@ def replace_all(this: str, search_value: Any = UNDEFINED, replace_value: Any = U
     replacement = _replace_value(replace_value)
     n = len(search)
     if "$" not in replacement:
-        return check_length(this.replace(search, replacement))
+        check_new_length(len(this) + this.count(search) * (len(replacement) - n))
+        return this.replace(search, replacement)
     advance = n or 1
+    total = len(this)
+    pos = this.find(search)
+    while pos >= 0:  # the length first, without building anything
+        total += _substitution_length(replacement, len(this), pos, n) - n
+        check_new_length(total)
+        pos = this.find(search, pos + advance) if pos + advance <= len(this) else -1
     parts = []
     end = 0
     pos = this.find(search)
@@ -365,7 +458,7 @@ def replace_all(this: str, search_value: Any = UNDEFINED, replace_value: Any = U
         end = pos + n
         pos = this.find(search, pos + advance) if pos + advance <= len(this) else -1
     parts.append(this[end:])
-    return check_length("".join(parts))
+    return "".join(parts)
 
 
 # --- the rest -----------------------------------------------------------------------------------
@@ -413,13 +506,24 @@ def _normalize(s: str, form: str) -> str:
 _FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 
 
+# Normalization does not cross a character that is a starter, never composes with what
+# precedes it and decomposes to itself: ASCII, CJK ideographs, Hangul syllables.
+_NORMALIZE_CUT = re.compile("[\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+
+
+def _normalize_cut(s: str, i: int) -> int:
+    m = _NORMALIZE_CUT.search(s, i)
+    return len(s) if m is None else m.start()
+
+
 def normalize(this: str, form: Any = UNDEFINED, *_: Any) -> str:
     f = "NFC" if form is UNDEFINED else to_string(form)
     if f not in _FORMS:
         raise range_error("bad normalization form")
     if this.isascii():
         return this
-    return to_utf16(_normalize(from_utf16(this), f))
+    return map_in_chunks(from_utf16(this), lambda s: _normalize(s, f), NORMALIZE_EXPANSION[f],
+                         _normalize_cut)
 
 
 STRING_METHODS: dict[str, Callable[..., Any]] = {
