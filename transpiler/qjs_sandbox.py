@@ -187,6 +187,8 @@ SETUP_JS = r"""
   // A setter that stays silent on a frozen object inheriting from its holder cannot be writing
   // that receiver: it writes runtime state that would outlive the evaluation.
   function inert(o, k, d) {
+    let current;
+    try { current = d.get ? call(d.get, o) : undefined; } catch (e) { current = undefined; }
     const probe = freeze(create(o));
     const values = [{}, "", 0, undefined, null, function () {}];
     let silent = false;
@@ -194,9 +196,7 @@ SETUP_JS = r"""
       try { call(d.set, probe, v); silent = true; } catch (e) { /* writes its receiver */ }
     }
     if (!silent) return;
-    let current;
-    try { current = d.get ? call(d.get, o) : undefined; } catch (e) { current = undefined; }
-    try { call(d.set, o, current); } catch (e) { /* keep whatever it holds */ }
+    try { call(d.set, o, current); } catch (e) { /* the probes changed nothing it keeps */ }
     defProp(o, k, { value: current, writable: false, enumerable: d.enumerable,
                     configurable: false });
   }

@@ -43,18 +43,18 @@ def _escape_surrogate(m: re.Match[str]) -> str:
     return f"\\u{ord(m.group()):04x}"
 
 
-_ESCAPED_2 = re.compile('["\\\\\b\f\n\r\t]')
-_ESCAPED_6 = re.compile("[\x00-\x07\x0b\x0e-\x1f]")
+_ESCAPED_2 = '"\\\b\f\n\r\t'  # each becomes two code units
+_ESCAPED_6 = [chr(c) for c in range(0x20) if chr(c) not in _ESCAPED_2]  # \u00XX
 
 
 def _check_quoted_length(s: str) -> None:
     """The cap, checked before quoting: a code unit becomes at most 6 (``\\u001f``)."""
     n = len(s)
-    if 6 * n + 2 <= limits.MAX_STRING_LENGTH:
-        return
     check_new_length(n + 2)
-    lone = _LONE_SURROGATE.subn("", _PAIR.sub("", s))[1]
-    check_new_length(n + 2 + _ESCAPED_2.subn("", s)[1] + 5 * (_ESCAPED_6.subn("", s)[1] + lone))
+    extra = sum(s.count(c) for c in _ESCAPED_2) + 5 * sum(s.count(c) for c in _ESCAPED_6)
+    if _LONE_SURROGATE.search(s) is not None:
+        extra += 5 * len(_LONE_SURROGATE.findall(_PAIR.sub("", s)))
+    check_new_length(n + 2 + extra)
 
 
 def quote_json_string(s: str) -> str:
@@ -103,8 +103,30 @@ def _ordered(d: dict) -> dict:
     return ordered
 
 
+def _container(pieces: list[str | None], prefix: str, sep: str, suffix: str) -> str:
+    """``prefix + sep.join(items) + suffix`` from ``pieces`` (the items' pieces, each item's
+    first piece preceded by None), built by one join so that only the pieces and the result
+    are alive at once; its exact length is checked against the cap first. (The callers'
+    running totals are lower bounds of it, checked as the pieces grow.)"""
+    n = pieces.count(None)
+    items = sum(len(p) for p in pieces if p is not None)
+    check_new_length(items + len(prefix) + len(suffix) + (n - 1) * len(sep))
+    out = [prefix]
+    first = True
+    for p in pieces:
+        if p is None:
+            if not first:
+                out.append(sep)
+            first = False
+        else:
+            out.append(p)
+    out.append(suffix)
+    return "".join(out)
+
+
 def _compact(v: Any) -> str | None:
-    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined."""
+    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined.
+    The running length of every container is checked against the cap as it grows."""
     cls = v.__class__
     if cls is str:
         return quote_json_string(v)
@@ -115,25 +137,25 @@ def _compact(v: Any) -> str | None:
     if v is None:
         return "null"
     if cls is dict:
-        parts = []
-        total = 1
+        pieces: list[str | None] = []
+        total = 0
         for k, x in _ordered(v).items():
             s = _compact(x)
             if s is not None:
-                part = quote_json_string(k) + ":" + s
-                total += len(part) + 1
-                check_new_length(total)  # before the parts grow past the cap
-                parts.append(part)
-        return "{" + ",".join(parts) + "}"
+                q = quote_json_string(k)
+                total += len(q) + len(s) + 2
+                check_new_length(total)  # before the pieces grow past the cap
+                pieces += (None, q, ":", s)
+        return _container(pieces, "{", ",", "}") if pieces else "{}"
     if cls is list:
-        parts = []
-        total = 1
+        pieces = []
+        total = 0
         for x in v:
-            part = _compact(x) or "null"
-            total += len(part) + 1
+            s = _compact(x) or "null"
+            total += len(s) + 1
             check_new_length(total)
-            parts.append(part)
-        return "[" + ",".join(parts) + "]"
+            pieces += (None, s)
+        return _container(pieces, "[", ",", "]") if pieces else "[]"
     if cls is int:
         return _int_number(v)
     return None  # undefined, functions
@@ -144,37 +166,37 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
     cls = v.__class__
     if cls is dict:
         inner = indent + gap
-        parts = []
+        pieces: list[str | None] = []
         items = _ordered(v)
         keys = items if props is None else [k for k in props if k in items]
         colon = ": " if gap else ":"
-        total = 2 + len(indent)
+        total = 0
         for k in keys:
             s = _pretty(items[k], props, gap, inner)
             if s is not None:
-                part = quote_json_string(k) + colon + s
-                total += len(part) + 2 + len(inner)
-                check_new_length(total)  # before the parts grow past the cap
-                parts.append(part)
-        if not parts:
+                q = quote_json_string(k)
+                total += len(q) + len(colon) + len(s) + 1 + len(inner)
+                check_new_length(total)  # before the pieces grow past the cap
+                pieces += (None, q, colon, s)
+        if not pieces:
             return "{}"
         if not gap:
-            return "{" + ",".join(parts) + "}"
-        return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "}"
+            return _container(pieces, "{", ",", "}")
+        return _container(pieces, "{\n" + inner, ",\n" + inner, "\n" + indent + "}")
     if cls is list:
         if not v:
             return "[]"
         inner = indent + gap
-        parts = []
-        total = 2 + len(indent)
+        pieces = []
+        total = 0
         for x in v:
-            part = _pretty(x, props, gap, inner) or "null"
-            total += len(part) + 2 + len(inner)
+            s = _pretty(x, props, gap, inner) or "null"
+            total += len(s) + 2 + len(inner)
             check_new_length(total)
-            parts.append(part)
+            pieces += (None, s)
         if not gap:
-            return "[" + ",".join(parts) + "]"
-        return "[\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "]"
+            return _container(pieces, "[", ",", "]")
+        return _container(pieces, "[\n" + inner, ",\n" + inner, "\n" + indent + "]")
     return _compact(v)
 
 

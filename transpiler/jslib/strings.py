@@ -12,6 +12,7 @@ comparing all code points against QuickJS, so the results match it exactly.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -249,15 +250,29 @@ def _build_compose() -> None:
 
 _build_compose()
 _NFKD_FIX = {**_NFD_FIX, **_NFKD_EXTRA}
+_NFD_FIXED = tuple(map(chr, _NFD_FIX))
+_NFKD_FIXED = tuple(map(chr, _NFKD_FIX))
 _NEW_COMPOSABLE = re.compile("[" + "".join(sorted({a + b for a, b in _COMPOSE})) + "]")
 
 
+# str.translate with a dict (and a regex character class) costs ~100 ns a character on
+# non-ASCII text: only strings holding a character of the table pay for it (find() runs at
+# memory speed).
+_UPPER_FIXED = tuple(sorted(map(chr, _UPPER_FIX)))
+_LOWER_FIXED = tuple(sorted(map(chr, _LOWER_FIX)))
+
+
+def _holds_any(s: str, chars: tuple[str, ...]) -> bool:
+    # `in` with a character wider than any in s returns at once (CPython compares the kinds)
+    return any(c in s for c in chars)
+
+
 def _upper(s: str) -> str:
-    return s.translate(_UPPER_FIX).upper()
+    return (s.translate(_UPPER_FIX) if _holds_any(s, _UPPER_FIXED) else s).upper()
 
 
 def _lower(s: str) -> str:
-    return s.translate(_LOWER_FIX).lower()
+    return (s.translate(_LOWER_FIX) if _holds_any(s, _LOWER_FIXED) else s).lower()
 
 
 def _anywhere(s: str, i: int) -> int:
@@ -494,8 +509,9 @@ def _normalize(s: str, form: str) -> str:
     if s.isascii():
         return s
     if form == "NFC" or form == "NFD":
-        s = s.translate(_NFD_FIX)
-    else:
+        if _holds_any(s, _NFD_FIXED):
+            s = s.translate(_NFD_FIX)
+    elif _holds_any(s, _NFKD_FIXED):
         s = s.translate(_NFKD_FIX)
     s = unicodedata.normalize(form, s)
     if form[-1] == "C" and _NEW_COMPOSABLE.search(s):
@@ -507,13 +523,46 @@ _FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 
 
 # Normalization does not cross a character that is a starter, never composes with what
-# precedes it and decomposes to itself: ASCII, CJK ideographs, Hangul syllables.
+# precedes it and decomposes to itself: ASCII, CJK ideographs, Hangul syllables. Elsewhere
+# (rare: a long run without any of these) a cut is made before a character that is a stable
+# start: canonical combining class 0, decomposing to a first character that has class 0 too
+# and is never the second character of a canonical composition.
 _NORMALIZE_CUT = re.compile("[\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+_SECOND_OF_PAIR: set[str] = set()
+
+
+def _seconds_of_pairs() -> set[str]:
+    """Every character that can compose with a preceding one (computed once, ~0.5 s)."""
+    if not _SECOND_OF_PAIR:
+        seconds = {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}
+        for c in range(0x110000):
+            d = unicodedata.decomposition(chr(c))
+            if d and not d.startswith("<"):
+                parts = d.split()
+                if len(parts) == 2:
+                    seconds.add(chr(int(parts[1], 16)))
+        seconds.update(b for _, b in _COMPOSE)
+        _SECOND_OF_PAIR.update(seconds)
+    return _SECOND_OF_PAIR
+
+
+@functools.lru_cache(maxsize=4096)
+def _stable_start(ch: str) -> bool:
+    if unicodedata.combining(ch):
+        return False
+    first = _normalize(ch, "NFKD")[:1] or ch
+    return unicodedata.combining(first) == 0 and first not in _seconds_of_pairs() \
+        and _normalize(ch, "NFD")[:1] not in _SECOND_OF_PAIR
 
 
 def _normalize_cut(s: str, i: int) -> int:
-    m = _NORMALIZE_CUT.search(s, i)
-    return len(s) if m is None else m.start()
+    m = _NORMALIZE_CUT.search(s, i, i + 4096)
+    if m is not None:
+        return m.start()
+    for j in range(i, len(s)):
+        if _stable_start(s[j]):
+            return j
+    return len(s)
 
 
 def normalize(this: str, form: Any = UNDEFINED, *_: Any) -> str:
