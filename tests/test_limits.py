@@ -197,7 +197,7 @@ def test_template_literal_checks_the_sum_first(s, n, cap):
     want = _uncapped(lambda: compile_expression(source, ["a", "k"]).fn(s, float(n)))
     saved = limits.MAX_STRING_LENGTH
     limits.MAX_STRING_LENGTH = cap
-    environment._cache.clear()
+    environment.clear_cache()
     try:
         compiled = compile_expression(source, ["a", "k"])
         if len(to_utf16(want)) > cap:
@@ -207,7 +207,7 @@ def test_template_literal_checks_the_sum_first(s, n, cap):
             assert compiled.fn(s, float(n)) == want
     finally:
         limits.MAX_STRING_LENGTH = saved
-        environment._cache.clear()
+        environment.clear_cache()
 
 
 @settings(max_examples=200, deadline=None)

@@ -192,6 +192,14 @@ def _cache_put(key: tuple, compiled: CompiledExpression) -> None:
             _cache_bytes -= _cache.popitem(last=False)[1][1]
 
 
+def clear_cache() -> None:
+    """Forget every cached compilation."""
+    global _cache_bytes
+    with _lock:
+        _cache.clear()
+        _cache_bytes = 0
+
+
 def cache_info() -> tuple[int, int]:
     """(entries, approximate bytes) held by the compile cache."""
     with _lock:

@@ -440,15 +440,16 @@ class QuickJSEngine:
         compiled = CompiledExpression(self, source, params)
         function_source = _function_source(source, params).encode()
         key = compiled._key
-        if self._in_process:
-            error = self._sandbox().define(key, function_source.decode())
-        else:
-            with self._lock:
+        with self._lock:
+            self._sources[key] = function_source  # first: a worker started meanwhile gets it
+            if self._in_process:
+                error = self._sandbox().define(key, function_source.decode())
+            else:
                 error = self._define(key, function_source)
-        if error is not None:
-            raise ExpressionError(_syntax_message(error, source))
-        self._sources[key] = function_source
-        weakref.finalize(compiled, _forget, self._sources, self._forgotten, key)
+            if error is not None:
+                del self._sources[key]
+                raise ExpressionError(_syntax_message(error, source))
+        weakref.finalize(compiled, self._forgotten.append, key)
         return compiled
 
     @property
@@ -473,7 +474,9 @@ class QuickJSEngine:
                 try:
                     worker = self._box[0] or self._start()
                     while self._forgotten:
-                        worker.send(_FORGET, self._forgotten.pop(), b"")
+                        key = self._forgotten.pop()
+                        self._sources.pop(key, None)
+                        worker.send(_FORGET, key, b"")
                     deadline = time.monotonic() + limit if limit > 0 else None
                     status, data = worker.request(_CALL, compiled._key, args, deadline)
                 except _Stopped as stopped:
@@ -526,22 +529,27 @@ class QuickJSEngine:
         raise AssertionError("unreachable")
 
     def _sandbox(self) -> Sandbox:
+        """This thread's sandbox (in-process mode); functions are defined in it lazily."""
         sandbox = self._local.sandbox
         if sandbox is None or sandbox.spoiled:
             limits = self.limits
             sandbox = Sandbox(limits.memory_limit, limits.stack_limit, limits.time_limit)
-            for key, function_source in list(self._sources.items()):
-                sandbox.define(key, function_source.decode())
             self._local.sandbox = sandbox
         return sandbox
 
     def _call_in_process(self, compiled: CompiledExpression, args: bytes) -> tuple[bool, str]:
         sandbox = self._sandbox()
-        while self._forgotten:
-            sandbox.forget(self._forgotten.pop())
-        if compiled._key not in sandbox.functions:  # compiled in another thread
-            sandbox.define(compiled._key, self._sources[compiled._key].decode())
-        return sandbox.call(compiled._key, args.decode())
+        key = compiled._key
+        if key not in sandbox.functions:  # compiled in another thread, or a new sandbox
+            with self._lock:
+                while self._forgotten:
+                    self._sources.pop(self._forgotten.pop(), None)
+                function_source = self._sources[key]
+                if len(sandbox.functions) > 2 * len(self._sources) + 64:  # drop collected ones
+                    for old in [k for k in sandbox.functions if k not in self._sources]:
+                        sandbox.forget(old)
+            sandbox.define(key, function_source.decode())
+        return sandbox.call(key, args.decode())
 
     # -- errors -----------------------------------------------------------------------------
 
@@ -587,11 +595,6 @@ class QuickJSEngine:
         self._discard()
         return JSError(name or "InternalError", message)
 
-
-def _forget(sources: dict[int, bytes], forgotten: list[int], key: int) -> None:
-    """A CompiledExpression was collected: its function is released on the next call."""
-    sources.pop(key, None)
-    forgotten.append(key)
 
 def _size(n: int) -> str:
     if n % (1024 * 1024) == 0:
