@@ -103,30 +103,12 @@ def _ordered(d: dict) -> dict:
     return ordered
 
 
-def _container(pieces: list[str | None], prefix: str, sep: str, suffix: str) -> str:
-    """``prefix + sep.join(items) + suffix`` from ``pieces`` (the items' pieces, each item's
-    first piece preceded by None), built by one join so that only the pieces and the result
-    are alive at once; its exact length is checked against the cap first. (The callers'
-    running totals are lower bounds of it, checked as the pieces grow.)"""
-    n = pieces.count(None)
-    items = sum(len(p) for p in pieces if p is not None)
-    check_new_length(items + len(prefix) + len(suffix) + (n - 1) * len(sep))
-    out = [prefix]
-    first = True
-    for p in pieces:
-        if p is None:
-            if not first:
-                out.append(sep)
-            first = False
-        else:
-            out.append(p)
-    out.append(suffix)
-    return "".join(out)
-
+# Containers are built as one flat list of pieces joined once (no ``a + b`` copies of a child),
+# with their exact running length checked against the cap as each element is added: at most
+# the pieces and the result are alive, and nothing is built past the cap.
 
 def _compact(v: Any) -> str | None:
-    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined.
-    The running length of every container is checked against the cap as it grows."""
+    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined."""
     cls = v.__class__
     if cls is str:
         return quote_json_string(v)
@@ -137,25 +119,41 @@ def _compact(v: Any) -> str | None:
     if v is None:
         return "null"
     if cls is dict:
-        pieces: list[str | None] = []
-        total = 0
+        out = ["{"]
+        append = out.append
+        total = 1  # the length so far, with the closing brace in place of the last comma
+        cap = limits.MAX_STRING_LENGTH
         for k, x in _ordered(v).items():
             s = _compact(x)
             if s is not None:
                 q = quote_json_string(k)
                 total += len(q) + len(s) + 2
-                check_new_length(total)  # before the pieces grow past the cap
-                pieces += (None, q, ":", s)
-        return _container(pieces, "{", ",", "}") if pieces else "{}"
+                if total > cap:
+                    check_new_length(total)
+                append(q)
+                append(":")
+                append(s)
+                append(",")
+        if len(out) == 1:
+            return "{}"
+        out[-1] = "}"
+        return "".join(out)
     if cls is list:
-        pieces = []
-        total = 0
+        if not v:
+            return "[]"
+        out = ["["]
+        append = out.append
+        total = 1
+        cap = limits.MAX_STRING_LENGTH
         for x in v:
-            s = _compact(x) or "null"
+            s = quote_json_string(x) if x.__class__ is str else _compact(x) or "null"
             total += len(s) + 1
-            check_new_length(total)
-            pieces += (None, s)
-        return _container(pieces, "[", ",", "]") if pieces else "[]"
+            if total > cap:
+                check_new_length(total)
+            append(s)
+            append(",")
+        out[-1] = "]"
+        return "".join(out)
     if cls is int:
         return _int_number(v)
     return None  # undefined, functions
@@ -166,37 +164,45 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
     cls = v.__class__
     if cls is dict:
         inner = indent + gap
-        pieces: list[str | None] = []
         items = _ordered(v)
         keys = items if props is None else [k for k in props if k in items]
         colon = ": " if gap else ":"
-        total = 0
+        opening, sep, closing = ("{\n" + inner, ",\n" + inner, "\n" + indent + "}") if gap \
+            else ("{", ",", "}")
+        out = [opening]
+        total = len(opening) + len(closing) - len(sep)
+        cap = limits.MAX_STRING_LENGTH
         for k in keys:
             s = _pretty(items[k], props, gap, inner)
             if s is not None:
                 q = quote_json_string(k)
-                total += len(q) + len(colon) + len(s) + 1 + len(inner)
-                check_new_length(total)  # before the pieces grow past the cap
-                pieces += (None, q, colon, s)
-        if not pieces:
+                total += len(q) + len(colon) + len(s) + len(sep)
+                if total > cap:
+                    check_new_length(total)
+                out += (q, colon, s, sep)
+        if len(out) == 1:
             return "{}"
-        if not gap:
-            return _container(pieces, "{", ",", "}")
-        return _container(pieces, "{\n" + inner, ",\n" + inner, "\n" + indent + "}")
+        out[-1] = closing
+        return "".join(out)
     if cls is list:
         if not v:
             return "[]"
         inner = indent + gap
-        pieces = []
-        total = 0
+        opening, sep, closing = ("[\n" + inner, ",\n" + inner, "\n" + indent + "]") if gap \
+            else ("[", ",", "]")
+        out = [opening]
+        append = out.append
+        total = len(opening) + len(closing) - len(sep)
+        cap = limits.MAX_STRING_LENGTH
         for x in v:
             s = _pretty(x, props, gap, inner) or "null"
-            total += len(s) + 2 + len(inner)
-            check_new_length(total)
-            pieces += (None, s)
-        if not gap:
-            return _container(pieces, "[", ",", "]")
-        return _container(pieces, "[\n" + inner, ",\n" + inner, "\n" + indent + "]")
+            total += len(s) + len(sep)
+            if total > cap:
+                check_new_length(total)
+            append(s)
+            append(sep)
+        out[-1] = closing
+        return "".join(out)
     return _compact(v)
 
 
