@@ -380,3 +380,32 @@ def test_engine_stops_its_worker_when_collected():
 def test_quickjs_api_used_for_jobs_exists():
     """The drain asks the runtime; if quickjs-ng renames the call, fail here, loudly."""
     assert hasattr(_quickjs.Context(), "execute_pending_job")
+
+
+def test_worker_dies_with_its_parent_even_mid_runaway():
+    import subprocess
+    import sys
+
+    code = ("from transpiler.quickjs_engine import QuickJSEngine, QuickJSLimits\n"
+            "e = QuickJSEngine(QuickJSLimits(time_limit=-1))\n"
+            "f = e.compile('(() => { for (;;) {} })()', ())\n"
+            "print(e.worker_pid, flush=True)\n"
+            "f()\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    time.sleep(0.2)
+    assert _alive(pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break
+        if state == "Z":  # killed, waiting for init to reap it
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError(f"worker {pid} still running after its parent was killed")

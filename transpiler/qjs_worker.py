@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
 import sys
 
@@ -36,7 +37,24 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+def _tie_to_parent() -> None:
+    """Die with the supervisor: SIGKILL when the parent exits (Linux), even in the middle of a
+    runaway evaluation that would never read the closed pipe; terminal signals (Ctrl-C) are the
+    parent's to handle (it runs in its own session too)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the closed pipe still ends an idle worker
+        return
+    if os.getppid() != int(os.environ.get("QJS_WORKER_PARENT", os.getppid())):
+        sys.exit(0)  # the parent died before prctl took effect
+
+
 def main() -> None:
+    _tie_to_parent()
     from qjs_sandbox import Sandbox  # the sibling module: this file's directory is sys.path[0]
 
     out = os.dup(1)

@@ -216,7 +216,8 @@ class _Worker:
     def __init__(self, limits: QuickJSLimits) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-E", "-s", _WORKER_PATH],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True,
+            start_new_session=True, env={**os.environ, "QJS_WORKER_PARENT": str(os.getpid())})
         self.pid = self.proc.pid
         self.wfd = self.proc.stdin.fileno()
         self.rfd = self.proc.stdout.fileno()
