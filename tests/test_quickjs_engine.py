@@ -22,6 +22,11 @@ def engine() -> QuickJSEngine:
 
 
 @pytest.fixture(scope="module")
+def in_process() -> QuickJSEngine:
+    return QuickJSEngine(QuickJSLimits(in_process=True))
+
+
+@pytest.fixture(scope="module")
 def small() -> QuickJSEngine:
     return QuickJSEngine(SMALL)
 
@@ -50,9 +55,11 @@ def same(a, b) -> bool:
     {"b": 1.0, "a": {"x": -0.0, "y": UNDEFINED, "z": [math.nan]}},
     [], {},
 ])
-def test_round_trip(engine, value):
-    identity = engine.compile("x", ("x",))
-    assert same(identity(value), value)
+def test_round_trip(engine, in_process, value):
+    for e in (engine, in_process):
+        identity = e.compile("x", ("x",))
+        assert same(identity(value), value)
+        assert same(e.compile("[x][0]", ("x",))(value), value)
 
 
 def test_input_conversions(engine):
@@ -71,9 +78,10 @@ def test_input_conversions(engine):
         identity(object())
 
 
-def test_results(engine):
+@pytest.mark.parametrize("where", ["worker", "in-process"])
+def test_results(engine, in_process, where):
     def run(src):
-        return engine.compile(src, ())()
+        return (engine if where == "worker" else in_process).compile(src, ())()
 
     assert same(run("1 + 1"), 2.0)
     assert same(run("-0"), -0.0)
@@ -110,9 +118,10 @@ def test_results(engine):
     ("Symbol()", "TypeError", "Symbol"),
     ("(() => { const a = []; a.push(a); return a })()", "TypeError", "circular"),
 ])
-def test_js_errors(engine, src, name, fragment):
+@pytest.mark.parametrize("where", ["worker", "in-process"])
+def test_js_errors(engine, in_process, where, src, name, fragment):
     with pytest.raises(JSError) as info:
-        engine.compile(src, ())()
+        (engine if where == "worker" else in_process).compile(src, ())()
     assert info.value.name == name
     assert fragment in info.value.message
 

@@ -31,6 +31,7 @@ Values cross as JSON text: the arguments as a JSON array of *tagged* values (dec
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import _quickjs
 
@@ -181,7 +182,27 @@ SETUP_JS = r"""
       return err(e);
     }
   }
-  freeze(run); freeze(err); freeze(enc); freeze(dec);
+  // The in-process variant: arguments arrive as they crossed the C boundary (primitives, or
+  // tagged values parsed from JSON), and primitives that cross it intact go back as they are;
+  // anything else as [tagged result JSON] (an array, so it cannot be taken for a string).
+  function direct(fn, ...args) {
+    for (let i = 0; i < args.length; i++) args[i] = dec(args[i]);
+    let r;
+    try {
+      r = apply(fn, undefined, args);
+    } catch (e) {
+      return [err(e)];
+    }
+    const t = typeof r;
+    if (t === "number" || t === "boolean" || r === null) return r;
+    if (t === "string" && r.isWellFormed() && r.indexOf("\0") < 0) return r;
+    try {
+      return [stringify(enc(r, "", []))];
+    } catch (e) {
+      return [err(e)];
+    }
+  }
+  freeze(run); freeze(direct); freeze(err); freeze(enc); freeze(dec);
 
   // --- accessors that write state outside their receiver become read-only data -------------
   // A setter that stays silent on a frozen object inheriting from its holder cannot be writing
@@ -223,7 +244,7 @@ SETUP_JS = r"""
     }
     freeze(o);
   }
-  return run;
+  return freeze((i) => (i === 0 ? run : direct));
 })()
 """.replace("%REMOVED%", json.dumps(list(REMOVED_GLOBALS)))
 
@@ -242,7 +263,9 @@ class Sandbox:
         ctx.set_max_stack_size(stack_limit)
         if time_limit is not None:
             ctx.set_time_limit(max(time_limit, 1.0))
-        self.run = ctx.eval(SETUP_JS)
+        entry = ctx.eval(SETUP_JS)
+        self.run = entry(0)
+        self.direct = entry(1)
         if time_limit is not None:
             ctx.set_time_limit(time_limit)
         self.ctx = ctx
@@ -281,6 +304,16 @@ class Sandbox:
         if not self.drain(self.max_jobs):
             self.spoiled = True
         return result
+
+    def call_direct(self, key: int, args: tuple) -> Any:
+        """The in-process evaluation: ``args`` already converted for the C boundary; returns
+        the primitive result, or a ``_quickjs.Object`` holding ``[tagged result JSON]``.
+        Raises ``_quickjs.JSException`` for an exception that escaped the adapter."""
+        try:
+            return self.direct(self.functions[key], *args)
+        finally:
+            if not self.drain(self.max_jobs):
+                self.spoiled = True
 
     def drain(self, max_jobs: int | None = None) -> bool:
         """Run pending jobs until the runtime reports none (their exceptions are dropped:
