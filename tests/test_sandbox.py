@@ -13,6 +13,7 @@ import pytest
 from runtime import Message, StreamProcessor
 from transpiler import compile_expression
 from transpiler.errors import JSError
+from transpiler.jslib.values import UNDEFINED
 from transpiler.qjs_sandbox import Sandbox
 from transpiler.quickjs_engine import QuickJSEngine, QuickJSLimits
 
@@ -409,3 +410,30 @@ def test_worker_dies_with_its_parent_even_mid_runaway():
         time.sleep(0.02)
     else:
         raise AssertionError(f"worker {pid} still running after its parent was killed")
+
+
+# --- several evaluations in one round trip -------------------------------------------------------
+
+def test_evaluate_many_equals_one_by_one_and_keeps_each_deadline():
+    engine = QuickJSEngine(FAST)
+    exprs = [engine.compile(src, ("p",)) for src in (
+        "[p].map((x) => x * 2)[0]", "null.x", "p > 1 ? (() => { for (;;) {} })() : p",
+        "`${p}!`", "new Array(1e9).join().length + p", "({ p, q: [p, undefined] })")]
+    for p in (1.0, 2.0):
+        calls = [(e, (p,)) for e in exprs]
+        t0 = time.monotonic()
+        many = engine.evaluate_many(calls)
+        elapsed = time.monotonic() - t0
+        single = []
+        for e, args in calls:
+            try:
+                single.append(e(*args))
+            except JSError as exc:
+                single.append(exc)
+        assert [repr(x) if isinstance(x, JSError) else x for x in many] == \
+            [repr(x) if isinstance(x, JSError) else x for x in single]
+        runaways = 2 if p == 2.0 else 1
+        assert elapsed < runaways * 1.5 * LIMIT + 0.5
+    assert many[0] == 4.0 and many[3] == "2!" and isinstance(many[2], JSError)
+    assert many[5] == {"p": 2.0, "q": [2.0, UNDEFINED]}
+    engine.close()

@@ -87,7 +87,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -228,7 +228,13 @@ class _Worker:
         self.request(_SETUP, 0, payload, time.monotonic() + _START_TIMEOUT)
 
     def send(self, op: int, key: int, payload: bytes) -> None:
-        data = _REQUEST.pack(len(payload), op, key) + payload
+        self._write(_REQUEST.pack(len(payload), op, key) + payload)
+
+    def send_many(self, requests: list[tuple[int, int, bytes]]) -> None:
+        """Several requests in one write (the worker handles them in order)."""
+        self._write(b"".join(_REQUEST.pack(len(p), op, key) + p for op, key, p in requests))
+
+    def _write(self, data: bytes) -> None:
         try:
             view = memoryview(data)
             while view:
@@ -241,6 +247,10 @@ class _Worker:
         seconds; None: no limit). Raises ``_Stopped`` when the deadline passes (the worker is
         then killed) or the worker dies."""
         self.send(op, key, payload)
+        return self.reply(deadline)
+
+    def reply(self, deadline: float | None) -> tuple[int, bytes]:
+        """The next reply ``(status, payload)``, waited for until ``deadline``."""
         buf = self.buf
         header = _REPLY.size
         while True:
@@ -335,6 +345,14 @@ class CompiledExpression:
         if len(args) != self._n:
             raise TypeError(f"expected {self._n} argument(s), got {len(args)}")
         return self.engine._evaluate(self, args)
+
+
+def _outcome(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, or the JSError it raised (for evaluate_many's list of results)."""
+    try:
+        return fn(*args)
+    except JSError as exc:
+        return exc
 
 
 def _function_source(source: str, params: tuple[str, ...]) -> str:
@@ -506,6 +524,51 @@ class QuickJSEngine:
                 self._box[0] = None  # the next call starts a new worker
                 raise self._stopped_error(stopped) from None
         return self._decode(status == 0, data, compiled)
+
+    def evaluate_many(self, calls: Sequence[tuple[CompiledExpression, tuple]]) -> list[Any]:
+        """Evaluate several compiled expressions of this engine in one round trip to the worker
+        (e.g. the QuickJS mappings of one message): a list of results in order, each a value or
+        the ``JSError`` that evaluation raised. Each evaluation keeps its own wall-clock limit:
+        the worker answers each as it finishes, and the deadline of the next one starts when the
+        previous answer arrives; after a timeout the rest run in a new worker."""
+        for compiled, args in calls:
+            if compiled.engine is not self:
+                raise ValueError("evaluate_many: an expression compiled by another engine")
+            if len(args) != compiled._n:
+                raise TypeError(f"expected {compiled._n} argument(s), got {len(args)}")
+        if self._in_process or len(calls) < 2:
+            return [_outcome(self._evaluate, compiled, args) for compiled, args in calls]
+        payloads = [_encode_args(args) for _, args in calls]
+        if sum(map(len, payloads)) > 32 * 1024:  # both pipes could fill up: one at a time
+            return [_outcome(self._evaluate, compiled, args) for compiled, args in calls]
+        replies: list[tuple[int, bytes]] = []
+        stopped: _Stopped | None = None
+        limit = self.limits.time_limit
+        with self._lock:
+            try:
+                worker = self._box[0] or self._start()
+                while self._forgotten:
+                    key = self._forgotten.pop()
+                    self._sources.pop(key, None)
+                    worker.send(_FORGET, key, b"")
+                worker.send_many([(_CALL, c._key, p) for (c, _), p in zip(calls, payloads)])
+                for _ in calls:
+                    deadline = time.monotonic() + limit if limit > 0 else None
+                    replies.append(worker.reply(deadline))
+            except _Stopped as exc:
+                self._box[0] = None
+                stopped = exc
+        results: list[Any] = []
+        for (compiled, _), (status, data) in zip(calls, replies):
+            current = self._box[0]
+            results.append(_outcome(self._decode, status == 0, data, compiled))
+            if self._box[0] is not current:  # that result replaced the worker (out of memory):
+                break  # the later ones ran in a context that may be unusable
+        if stopped is not None and len(results) == len(replies):
+            results.append(self._stopped_error(stopped))
+        if len(results) < len(calls):  # after a timeout or a replacement: the rest anew
+            results += self.evaluate_many(calls[len(results):])
+        return results
 
     def _decode(self, ok: bool, text: bytes | str, compiled: CompiledExpression) -> Any:
         """The Python value of a tagged result (``ok``), or raise its JSError."""
