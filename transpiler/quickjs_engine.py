@@ -35,8 +35,9 @@ Limits (``QuickJSLimits``)
 
 Cost
     One evaluation is one round trip over the pipes: the arguments are JSON-encoded here, the
-    result JSON-encoded by the sandbox; about 25-40 us per call on the development machine,
-    against ~3 us in process with ``in_process=True`` (see README, "Sandbox").
+    result JSON-encoded by the sandbox; about 25-40 us of this process's CPU per call on the
+    development machine, against ~3 us in process with ``in_process=True`` (see README,
+    "Sandbox"). ``evaluate_many`` sends several evaluations in one round trip.
 
 Values (Python <-> JavaScript)
     number <-> ``float`` (``int`` accepted as input; results are always ``float``; -0.0, NaN and
