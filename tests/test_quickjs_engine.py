@@ -191,13 +191,12 @@ def test_this_is_undefined(engine):
 def test_runaway_is_stopped(small, src):
     ok = small.compile("p + 1", ("p",))
     assert ok(1) == 2.0
-    # quickjs-ng's limit counts the process's CPU time (clock()); the wall-clock bound is only
-    # a sanity bound, as a loaded machine stretches wall time
+    # the limit is wall-clock time (the worker is killed at the deadline); this process waits
     t0, c0 = time.perf_counter(), time.process_time()
     with pytest.raises(JSError) as info:
         small.compile(src, ())()
     assert time.process_time() - c0 < SMALL.time_limit + 0.5
-    assert time.perf_counter() - t0 < SMALL.time_limit + 5.0
+    assert time.perf_counter() - t0 < 2 * SMALL.time_limit + 1.0
     assert info.value.name in ("InternalError", "RangeError")
     assert ok(2) == 3.0
     assert small.compile("[1, 2].join()", ())() == "1,2"
