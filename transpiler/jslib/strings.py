@@ -21,7 +21,7 @@ from typing import Any
 from transpiler.errors import range_error
 from transpiler.jslib import limits
 from transpiler.jslib.coerce import relative_index, to_integer_or_infinity, to_number, to_string, to_uint32
-from transpiler.jslib.limits import MAX_STRING_LENGTH, check_new_array_length, check_new_length  # noqa: F401
+from transpiler.jslib.limits import check_new_array_length, check_new_length
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
 # Most UTF-16 code units one code unit can become (checked over every code point by
@@ -44,9 +44,6 @@ def check_length(s: str) -> str:
     (Only for strings whose length cannot be known first; builders call ``check_new_length``.)"""
     check_new_length(len(s))
     return s
-
-
-_check_new_length = check_new_length
 
 
 def map_in_chunks(s: str, fn: Callable[[str], str], expansion: int,
@@ -337,7 +334,7 @@ def _pad(this: str, max_length: Any, fill: Any, at_start: bool) -> str:
     filler = " " if fill is UNDEFINED else to_string(fill)
     if filler == "":
         return this
-    _check_new_length(target)
+    check_new_length(target)
     count = int(target) - n
     reps, rest = divmod(count, len(filler))
     pad = filler * reps + filler[:rest]
@@ -358,7 +355,7 @@ def repeat(this: str, count: Any = UNDEFINED, *_: Any) -> str:
         raise range_error("invalid repeat count")
     if n == 0 or this == "":
         return ""
-    _check_new_length(len(this) * n)
+    check_new_length(len(this) * n)
     return this * int(n)
 
 
