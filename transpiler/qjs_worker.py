@@ -1,9 +1,10 @@
 """The QuickJS worker process: one ``Sandbox`` served over its stdin/stdout pipes.
 
-Started by ``transpiler.quickjs_engine`` as ``python -E -s <this file>``; it imports only the
-standard library, ``_quickjs`` and its sibling ``qjs_sandbox`` (not the ``transpiler`` package),
-so it starts in a few tens of milliseconds. The supervisor kills it when an evaluation passes
-its wall-clock deadline, so nothing here polls a clock.
+Started by ``transpiler.quickjs_engine`` as ``python -E -s -S <this file> <directory of
+_quickjs>``; it imports only the standard library, ``_quickjs`` and its sibling ``qjs_sandbox``
+(not the ``transpiler`` package, not ``site``), so it starts in a few tens of milliseconds.
+The supervisor kills it when an evaluation passes its wall-clock deadline, so nothing here
+polls a clock.
 
 Frames (little-endian): a request is ``<IBI`` (payload length, op, key) + payload; a reply is
 ``<IB`` (payload length, status) + payload, UTF-8.
@@ -55,6 +56,8 @@ def _tie_to_parent() -> None:
 
 def main() -> None:
     _tie_to_parent()
+    if len(sys.argv) > 1:  # started without site (-S): where _quickjs is
+        sys.path.append(sys.argv[1])
     from qjs_sandbox import Sandbox  # the sibling module: this file's directory is sys.path[0]
 
     out = os.dup(1)

@@ -4,7 +4,7 @@ Built on the ``quickjs-ng`` package (its C extension is ``_quickjs``).
 
 Where evaluation happens
     Each ``QuickJSEngine`` owns one **worker process** (``transpiler/qjs_worker.py``, started
-    with ``python -E -s``, talking over two pipes with length-prefixed binary frames) holding
+    with ``python -E -s -S``, talking over two pipes with length-prefixed binary frames) holding
     one sandboxed QuickJS runtime+context (``transpiler/qjs_sandbox.py``). Engines share
     nothing: the processor gives every ``StreamProcessor`` its own engine, so two
     configurations never see each other's values, errors or hooks.
@@ -21,7 +21,7 @@ Limits (``QuickJSLimits``)
     process: it waits for the reply with ``poll()`` until the deadline, then kills the worker
     (SIGKILL, reaped at once, so the runaway stops using CPU and memory) and raises
     ``JSError("InternalError", "interrupted: time limit of 1 s exceeded (wall clock); ...")``;
-    the next call starts a new worker (~40 ms) and redefines the functions. Nothing depends on
+    the next call starts a new worker (~50-100 ms) and redefines the functions. Nothing depends on
     QuickJS polling its interrupt handler, so built-ins that do not poll it (``Array.prototype.join``
     on huge sparse arrays, BigInt arithmetic, regular-expression backtracking) are stopped too.
     ``time_limit <= 0`` disables the deadline. ``memory_limit`` (64 MiB) is the worker's QuickJS
@@ -216,7 +216,9 @@ class _Worker:
 
     def __init__(self, limits: QuickJSLimits) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-E", "-s", _WORKER_PATH],
+            # no site: its .pth files cost more than the rest of the start-up; the directory
+            # of _quickjs is passed instead
+            [sys.executable, "-E", "-s", "-S", _WORKER_PATH, os.path.dirname(_quickjs.__file__)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True,
             start_new_session=True, env={**os.environ, "QJS_WORKER_PARENT": str(os.getpid())})
         self.pid = self.proc.pid
