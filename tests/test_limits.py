@@ -252,3 +252,51 @@ def test_split_caps_the_array_before_building(monkeypatch):
         with pytest.raises(JSError, match="RangeError: invalid array length"):
             call()
     assert json.loads(json.dumps(split("abcde", ""))) == list("abcde")
+
+
+# --- time: work on large values counts against limits.TIME_LIMIT ----------------------------------
+
+_SLOW_CHAIN = "a.repeat(2**22)" + ".toUpperCase().toLowerCase()" * 40 + ".length"
+
+
+def test_a_long_chain_of_large_operations_is_interrupted(monkeypatch):
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.3)
+    compiled = compile_expression(_SLOW_CHAIN, ["a"])
+    assert compiled.engine == "python"
+    t0 = time.monotonic()
+    with pytest.raises(JSError) as info:
+        compiled.fn("\u00e9")
+    elapsed = time.monotonic() - t0
+    assert (info.value.name, info.value.message) == (
+        "InternalError", "interrupted: time limit of 0.3 s exceeded")
+    assert 0.3 <= elapsed < 0.45 + 0.5  # one operation past the limit, at most
+
+
+@pytest.mark.parametrize("source", [
+    "`${a.repeat(2**22)}${a}`.length",                           # concatenation, generated check
+    "a.repeat(2**20).split('').join('').length",                # split, join
+    "JSON.stringify(a.repeat(2**17).split(''), null, 2).length",  # serialization in chunks
+    "a.repeat(2**20).normalize('NFKD').length",                  # normalization in chunks
+])
+def test_large_work_is_counted_per_evaluation(monkeypatch, source):
+    """Each evaluation's clock starts with its own first large operation: many evaluations
+    one after another, each well under the limit, never add up to a timeout."""
+    compiled = compile_expression(f"({source}) + ({source})", ["a"])
+    t0 = time.monotonic()
+    compiled.fn("\u00e9")
+    one = time.monotonic() - t0
+    monkeypatch.setattr(limits, "TIME_LIMIT", max(2.5 * one, 0.05))
+    for _ in range(6):
+        compiled.fn("\u00e9")
+    monkeypatch.setattr(limits, "TIME_LIMIT", one / 20)  # now each evaluation is too long
+    with pytest.raises(JSError, match="interrupted: time limit"):
+        compiled.fn("\u00e9")
+
+
+def test_no_clock_outside_generated_code(monkeypatch):
+    """Direct jslib calls and constant folding are not evaluations: no time limit applies."""
+    monkeypatch.setattr(limits, "TIME_LIMIT", 0.0)
+    assert len(STRING_METHODS["toUpperCase"]("\u00e9" * 2**18)) == 2**18
+    compiled = compile_expression("'\u00e9'.repeat(2**18).toUpperCase() + 'no-clock-when-folding'", [])
+    with pytest.raises(JSError, match="interrupted"):  # but the evaluation is one
+        compiled.fn()

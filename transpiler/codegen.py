@@ -212,7 +212,11 @@ class CodeGenerator:
                 name = self.temp()
                 lengths.append(f"len({name} := {text})")
                 named.append((False, name, bounded))
-        test = f"{' + '.join(lengths)} <= {limits.MAX_STRING_LENGTH - fixed}"
+        total = self.temp()
+        # a large result is reported as heavy work (the time limit) and checked against the cap
+        small = min(limits.HEAVY_LENGTH, limits.MAX_STRING_LENGTH) - fixed
+        test = (f"({total} := {' + '.join(lengths)}) <= {small} "
+                f"or _big_string({total}, {limits.MAX_STRING_LENGTH - fixed})")
         src = f"({_render(named)} if {test} else _too_long())"
         return self.make(src, typ, parts, pieces=tuple(pieces))
 

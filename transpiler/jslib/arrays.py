@@ -19,7 +19,7 @@ from transpiler.jslib.coerce import (
     to_integer_or_infinity,
     to_string,
 )
-from transpiler.jslib.limits import check_new_array_length
+from transpiler.jslib.limits import check_new_array_length, check_work
 from transpiler.jslib.strings import at  # the same algorithm for arrays and strings
 from transpiler.jslib.values import UNDEFINED
 
@@ -48,6 +48,7 @@ def _start_index(this: list, from_index: Any) -> int | None:
 
 
 def index_of(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *_: Any) -> float:
+    check_work(len(this))
     k = _start_index(this, from_index)
     if k is None:
         return -1.0
@@ -65,6 +66,7 @@ def index_of(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *
 
 
 def includes(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *_: Any) -> bool:
+    check_work(len(this))
     k = _start_index(this, from_index)
     if k is None:
         return False
@@ -72,6 +74,7 @@ def includes(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *
 
 
 def last_index_of(this: list, search: Any = UNDEFINED, *rest: Any) -> float:
+    check_work(len(this))
     n = len(this)
     if n == 0:
         return -1.0
@@ -93,6 +96,7 @@ def last_index_of(this: list, search: Any = UNDEFINED, *rest: Any) -> float:
 
 
 def slice_(this: list, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> list:
+    check_work(len(this))
     n = len(this)
     a = relative_index(start, n)
     b = n if end is UNDEFINED else relative_index(end, n)

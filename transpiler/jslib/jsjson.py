@@ -17,7 +17,7 @@ import orjson
 from transpiler.errors import JSError
 from transpiler.jslib import limits
 from transpiler.jslib.coerce import to_integer_or_infinity
-from transpiler.jslib.limits import check_new_length
+from transpiler.jslib.limits import check_new_length, check_work, heavy_work
 from transpiler.jslib.numbers import number_to_string
 from transpiler.jslib.strings import Unsupported
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, is_array_index, to_utf16
@@ -145,7 +145,9 @@ def _compact(v: Any) -> str | None:
         append = out.append
         total = 1
         cap = limits.MAX_STRING_LENGTH
-        for x in v:
+        for i, x in enumerate(v):
+            if not i & 4095 and i:
+                heavy_work()
             s = quote_json_string(x) if x.__class__ is str else _compact(x) or "null"
             total += len(s) + 1
             if total > cap:
@@ -194,7 +196,9 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
         append = out.append
         total = len(opening) + len(closing) - len(sep)
         cap = limits.MAX_STRING_LENGTH
-        for x in v:
+        for i, x in enumerate(v):
+            if not i & 4095 and i:
+                heavy_work()
             s = _pretty(x, props, gap, inner) or "null"
             total += len(s) + len(sep)
             if total > cap:
@@ -460,6 +464,7 @@ def _from_orjson(v: Any) -> Any:
 
 def json_parse(text: str) -> Any:
     """JSON.parse(text) without a reviver; ``text`` in UTF-16 form (or an ordinary ``str``)."""
+    check_work(len(text) if text.__class__ is str else 0)
     if "-0" not in text or _MINUS_ZERO.search(text) is None:
         try:
             return _from_orjson(orjson.loads(text))

@@ -21,7 +21,7 @@ from typing import Any
 from transpiler.errors import range_error
 from transpiler.jslib import limits
 from transpiler.jslib.coerce import relative_index, to_integer_or_infinity, to_number, to_string, to_uint32
-from transpiler.jslib.limits import check_new_array_length, check_new_length
+from transpiler.jslib.limits import check_new_array_length, check_new_length, check_work, heavy_work
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
 # Most UTF-16 code units one code unit can become (checked over every code point by
@@ -55,12 +55,13 @@ def map_in_chunks(s: str, fn: Callable[[str], str], expansion: int,
     form. ``next_cut(s, i)`` is the first index ``j >= i`` where ``fn`` may be applied
     separately to ``s[:j]`` and ``s[j:]`` (no context crosses ``j``), or ``len(s)``.
     """
-    if len(s) * expansion <= limits.MAX_STRING_LENGTH:
+    if len(s) <= chunk and len(s) * expansion <= limits.MAX_STRING_LENGTH:
         return to_utf16(fn(s))
     out: list[str] = []
     total = 0
     start, n = 0, len(s)
     while start < n:
+        heavy_work()  # once a chunk: a long mapping cannot outlast the time limit
         end = next_cut(s, min(start + chunk, n)) if start + chunk < n else n
         piece = to_utf16(fn(s[start:end]))
         total += len(piece)
@@ -122,11 +123,13 @@ def at(this: str | list, index: Any = UNDEFINED, *_: Any) -> Any:
 # --- searching ----------------------------------------------------------------------------------
 
 def index_of(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED, *_: Any) -> float:
+    check_work(len(this))
     s = to_string(search)
     return float(this.find(s, _clamp(position, len(this))))
 
 
 def last_index_of(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED, *_: Any) -> float:
+    check_work(len(this))
     s = to_string(search)
     n = to_number(position)
     start = len(this) if n != n else _clamp(n, len(this))
@@ -134,6 +137,7 @@ def last_index_of(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED,
 
 
 def includes(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED, *_: Any) -> bool:
+    check_work(len(this))
     s = to_string(search)
     return this.find(s, _clamp(position, len(this))) >= 0
 
@@ -152,6 +156,7 @@ def ends_with(this: str, search: Any = UNDEFINED, end_position: Any = UNDEFINED,
 # --- substrings ---------------------------------------------------------------------------------
 
 def slice_(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> str:
+    check_work(len(this))
     n = len(this)
     a = relative_index(start, n)
     b = n if end is UNDEFINED else relative_index(end, n)
@@ -159,6 +164,7 @@ def slice_(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> 
 
 
 def substring(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> str:
+    check_work(len(this))
     n = len(this)
     a = _clamp(start, n)
     b = n if end is UNDEFINED else _clamp(end, n)
@@ -168,6 +174,7 @@ def substring(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) 
 
 
 def substr(this: str, start: Any = UNDEFINED, length: Any = UNDEFINED, *_: Any) -> str:
+    check_work(len(this))
     n = len(this)
     a = relative_index(start, n)
     if length is UNDEFINED:
@@ -315,14 +322,17 @@ WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\
 
 
 def trim(this: str, *_: Any) -> str:
+    check_work(len(this))
     return this.strip(WHITESPACE)
 
 
 def trim_start(this: str, *_: Any) -> str:
+    check_work(len(this))
     return this.lstrip(WHITESPACE)
 
 
 def trim_end(this: str, *_: Any) -> str:
+    check_work(len(this))
     return this.rstrip(WHITESPACE)
 
 
@@ -375,6 +385,7 @@ def concat(this: str, *args: Any) -> str:
 # --- split and replace --------------------------------------------------------------------------
 
 def split(this: str, separator: Any = UNDEFINED, limit: Any = UNDEFINED, *_: Any) -> list:
+    check_work(len(this))
     lim = 0xFFFFFFFF if limit is UNDEFINED else to_uint32(limit)
     sep = to_string(separator)
     if lim == 0:
@@ -481,6 +492,7 @@ def to_string_(this: str, *_: Any) -> str:
 
 def locale_compare(this: str, that: Any = UNDEFINED, *_: Any) -> float:
     """QuickJS has no locale data: it compares the NFC forms code point by code point."""
+    check_work(len(this))
     other = to_string(that)
     a = _normalize(from_utf16(this), "NFC")
     b = _normalize(from_utf16(other), "NFC")
