@@ -72,6 +72,9 @@ Sandbox (defence in depth; the compile-time checks refuse these names first)
 Threads
     Any thread may call; one lock per engine serialises the round trips to its worker. (In
     process, each thread has its own context instead.)
+
+Parsing and the static checks (dependencies, blocked names) are the transpiler's one front-end
+(``transpiler.analysis``); this module only compiles and runs what it accepted.
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ import orjson
 
 from transpiler.errors import ExpressionError, JSError
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, int_to_double
+from transpiler.policy import is_identifier_name
 from transpiler.qjs_sandbox import Sandbox
 
 __all__ = [
@@ -116,7 +120,6 @@ class QuickJSLimits:
     in_process: bool = False  # trusted mappings only: no worker, CPU-time interrupt handler
 
 
-_IDENT = re.compile(r"[A-Za-z_$][\w$]*\Z", re.ASCII)
 _THROW_HINT = re.compile(r"\bthrow\b")
 
 
@@ -476,7 +479,7 @@ class QuickJSEngine:
         """
         params = tuple(params)
         for p in params:
-            if not isinstance(p, str) or not _IDENT.match(p):
+            if not is_identifier_name(p):
                 raise ExpressionError(f"invalid parameter name {p!r}")
         if len(set(params)) != len(params):
             raise ExpressionError(f"duplicate parameter names in {params!r}")
