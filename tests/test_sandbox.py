@@ -328,12 +328,12 @@ def _run(processor: StreamProcessor, value: float) -> list[str]:
 def test_two_processors_cannot_see_each_other():
     spy = StreamProcessor(_config({
         # tries to leave a hook and the value it saw where another configuration would meet them
-        "spy": "(() => { try { Error.prepareStackTrace = (e) => 'seen ' + p } catch (e) {} "
-               "try { Object.defineProperty(Array.prototype, 'seen', { value: p }) } catch (e) {} "
-               "return [].seen === undefined ? 'clean' : 'dirty' })()"}), engine="quickjs")
+        "spy": "(() => { try { Object.assign(Error, { prepareStackTrace: (e) => 'seen ' + p }) } "
+               "catch (e) {} try { Object.assign(Math, { seen: p }) } catch (e) {} "
+               "return Math.seen === undefined ? 'clean' : 'dirty' })()"}), engine="quickjs")
     victim = StreamProcessor(_config({
         "fails": "[p].map((x) => x.y.z)[0]",
-        "looks": "[[].seen, typeof Error.prepareStackTrace].join()"}), engine="quickjs")
+        "looks": "[Math.seen, typeof Error.prepareStackTrace].join()"}), engine="quickjs")
     assert _run(spy, 41.0) == ['{"value":"clean","timestamp_ms":1}']
     with_errors = victim.metrics.mapping_errors
     assert _run(victim, 1.0) == ['{"value":",undefined","timestamp_ms":1}']
