@@ -41,6 +41,9 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     g.add_argument("--kafka-option", action="append", metavar="KEY=VALUE",
                    help="librdkafka property for both clients (consumer.KEY / producer.KEY for one); "
                         "repeatable")
+    g.add_argument("--dead-letter-topic", metavar="TOPIC",
+                   help="Kafka topic for outputs the broker refuses for good (too large, invalid), "
+                        "with the reason in a streamproc_error header (default: log and skip them)")
     g.add_argument("--mqtt", metavar="HOST:PORT", help="subscribe and publish on an MQTT 5 broker")
     g.add_argument("--qos", type=int, choices=(0, 1, 2), default=1,
                    help="MQTT QoS of subscriptions and publications (default: 1)")
@@ -56,6 +59,8 @@ def check_arguments(args: argparse.Namespace) -> str | None:
         return "--kafka and --mqtt are exclusive: run one processor per broker"
     if args.input != "-" or args.output != "-":
         return "--input/--output are for JSON Lines; a connector reads and writes the broker"
+    if args.mqtt and getattr(args, "dead_letter_topic", None):
+        return "--dead-letter-topic is for --kafka (MQTT outputs the broker refuses are logged and skipped)"
     if args.mqtt:
         host, sep, port = args.mqtt.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -79,7 +84,8 @@ def run_connector(processor: StreamProcessor, args: argparse.Namespace, prog: st
                                          f"'streamproc[connectors]'): {exc}") from None
                 connector = KafkaConnector(processor, args.kafka, args.topic, group,
                                            produce_topic=args.produce_topic, options=args.kafka_option,
-                                           stats=stats, stopper=stopper)
+                                           stats=stats, stopper=stopper,
+                                           dead_letter_topic=getattr(args, "dead_letter_topic", None))
             else:
                 try:
                     from runtime.connectors.mqtt import MqttConnector

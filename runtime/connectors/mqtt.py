@@ -13,6 +13,11 @@ to 10 s); every (re)connect subscribes again. A second instance with the same cl
 the session over and the first one stops with a message (at once if the broker says "Session
 taken over", else after its connection was closed by the broker three times in a row within
 seconds of connecting).
+
+An output that cannot be published (paho refuses it, or the broker answers its PUBLISH with an
+MQTT 5 failure reason code) is a poison record: counted (``outputs_refused``), logged with its
+topic and the input message ids of its batch, and skipped; its input is still acknowledged, so
+the broker does not redeliver it forever.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from collections import deque
 from typing import Any
 
 from runtime.connectors.common import ConnectorError, RunStats, Stopper, umh_to_mqtt
-from runtime.message import Message
+from runtime.logs import RateLimitedLog, shorten
+from runtime.message import trusted_message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.mqtt")
@@ -91,6 +97,8 @@ class MqttConnector:
         self.outstanding: dict[int, _Batch] = {}  # mid -> batch
         self.early: set[int] = set()  # acknowledged before we registered the mid
         self._props: dict[tuple, Any] = {}
+        self._refusals = RateLimitedLog(log, 10.0)
+        self._payload_size_rc = mqtt.MQTT_ERR_PAYLOAD_SIZE
         self._connected_at = 0.0
         self._quick_drops = 0
         self._backoff = RECONNECT_MIN_S
@@ -171,6 +179,11 @@ class MqttConnector:
         self.wake.set()
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        if getattr(reason, "is_failure", False):  # MQTT 5 PUBACK/PUBREC with a failure reason
+            self.stats.outputs_refused += 1
+            self._refusals.warning(("puback", str(reason)), lambda: (
+                f"the MQTT broker at {self.address} refused an output (message id {mid}): {reason}; "
+                f"skipped"))
         self.acked.append(mid)
         self.wake.set()
 
@@ -202,6 +215,7 @@ class MqttConnector:
             self._loop()
             self._finish()
         finally:
+            self._refusals.flush()
             with contextlib.suppress(Exception):
                 client.disconnect()
                 client.loop(0.1)  # send the DISCONNECT
@@ -261,7 +275,7 @@ class MqttConnector:
             except UnicodeDecodeError:
                 self.stats.no_topic += 1
                 continue
-            append(Message(msg.payload, meta))
+            append(trusted_message(msg.payload, meta))
         self.stats.records(len(received))
         outputs = self.processor.process_batch(inputs)
         qos = self.qos
@@ -288,7 +302,14 @@ class MqttConnector:
                     props_cache[key] = props
             if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
                 return  # stopping: the inputs stay unacknowledged
-            info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
+            try:
+                info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
+                refused = info.rc == self._payload_size_rc
+            except (ValueError, TypeError) as exc:  # paho refuses the topic or the payload
+                refused = exc
+            if refused:
+                self._refuse(topic, m.payload, refused, batch, acks)
+                continue
             if qos > 0:
                 mid = info.mid
                 if mid in early:
@@ -300,6 +321,16 @@ class MqttConnector:
             self.stats.outputs_sent += len(outputs)
         self.pending.append(batch)
         self._settle()
+
+    def _refuse(self, topic: str, payload: bytes, why: object, batch: _Batch, acks: list) -> None:
+        """An output paho will not publish: counted and skipped; its batch completes without it."""
+        self.stats.outputs_refused += 1
+        if self.qos > 0:
+            batch.remaining -= 1
+        reason = "payload too large for MQTT" if why is True else f"{type(why).__name__}: {why}"
+        self._refusals.warning(("refused", reason[:40]), lambda: (
+            f"output {shorten(topic)} ({len(payload):,} bytes, from the inputs with message ids "
+            f"{[mid for _, mid, _ in acks][:10]}) cannot be published: {reason}; skipped"))
 
     def _wait_window(self) -> bool:
         """Wait until fewer than ``window`` publications are unacknowledged; False when stopping."""
