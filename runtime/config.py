@@ -129,6 +129,11 @@ def _static_problem(compiled: Any, text: str, engine: str,
     return compiled, None, f"{reason}; a static mapping is evaluated once, so it can never produce output"
 
 
+def _shown(text: str) -> str:
+    """An expression in an error message: as written, cut after 80 characters."""
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
 def _type_name(v: object) -> str:
     return {list: "a list", dict: "a mapping", type(None): "null"}.get(type(v), type(v).__name__)
 
@@ -244,17 +249,16 @@ def parse_config(config: object, *, engine: str = "auto", limits: Any = None,
         try:
             compiled = compile_expression(text, variables, engine=engine, limits=limits)
         except ExpressionError as exc:
-            message = str(exc)
+            message = str(exc).replace("(variables: ", "(sources: ")
             if "unknown identifier" in message and "sources:" not in message:
                 message += f" (sources: {var_list})"
-            errors.append(f"mapping '{path}': {message}")
+            errors.append(f"mapping '{path}' ({_shown(text)}): {message}")
             continue
         static_bytes = None
         if compiled.is_static and compiled.is_pure:
             compiled, static_bytes, problem = _static_problem(compiled, text, engine, limits)
             if problem is not None:
-                shown = text if len(text) <= 80 else text[:80] + "..."
-                errors.append(f"mapping '{path}' ({shown}): {problem}")
+                errors.append(f"mapping '{path}' ({_shown(text)}): {problem}")
                 continue
         mappings.append(MappingSpec(path, text, prefix + path, compiled, static_bytes))
 

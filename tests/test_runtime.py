@@ -451,10 +451,11 @@ def test_config_errors_reported_all_at_once():
     assert any(e.startswith("sources.Math: ") for e in errors)
     assert any(e.startswith("sources.class: ") for e in errors)
     assert any(e.startswith("sources.ok: topic must be") for e in errors)
-    assert any(e.startswith("mapping 'x': ") and "unknown identifier 'foo'" in e for e in errors)
-    assert any(e.startswith("mapping 'syntax': ") for e in errors)
-    assert any(e.startswith("mapping 'stmt': ") for e in errors)
-    assert any(e.startswith("mapping 'blocked': ") and "eval" in e for e in errors)
+    assert any(e.startswith("mapping 'x' (foo + press): ") and "unknown identifier 'foo'" in e
+               for e in errors)
+    assert any(e.startswith("mapping 'syntax' ") for e in errors)
+    assert any(e.startswith("mapping 'stmt' ") for e in errors)
+    assert any(e.startswith("mapping 'blocked' ") and "eval" in e for e in errors)
     assert "mapping 'nested.empty': missing expression" in errors
     assert any(e.startswith("mapping 'nested.list': ") for e in errors)
     assert any(e.startswith("extra: unknown field") for e in errors)
@@ -466,7 +467,7 @@ def test_unknown_identifier_message_lists_sources():
     with pytest.raises(ConfigError) as info:
         StreamProcessor(config({"x": "foo + 1"}))
     [error] = info.value.errors
-    assert error.startswith("mapping 'x': ") and "unknown identifier 'foo'" in error
+    assert error.startswith("mapping 'x' (foo + 1): ") and "unknown identifier 'foo'" in error
     assert "press, tF, r" in error
 
 
