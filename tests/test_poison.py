@@ -150,7 +150,7 @@ def test_each_kind_of_invalid_payload_shows_under_a_flood(caplog):
         assert p.process_batch(batch) == []
         p.flush_log()
     text = [r.getMessage() for r in caplog.records]
-    assert any("not a JSON object" in t and "not valid JSON" in t or "payload 'not json 0'" in t for t in text)
+    assert any("not valid JSON" in t and "payload 'not json 0'" in t for t in text)
     assert any('"value" is null' in t for t in text)
     assert any('"timestamp_ms" must be a JSON integer, got the fractional number 1.5' in t for t in text)
     assert any("not valid JSON" in t and "payload '{\"value\":1'" in t for t in text)
@@ -205,7 +205,8 @@ def test_silent_source_topic_is_named_after_n_messages(caplog):
 
 
 def test_no_silent_warning_when_every_source_spoke(caplog):
-    p = StreamProcessor(silent_config() | {"sources": {"press": PRESS, "tF": TEMPF}}, silent_after_messages=10)
+    p = StreamProcessor(silent_config() | {"sources": {"press": PRESS, "tF": TEMPF}},
+                        silent_after_messages=10)
     with caplog.at_level(logging.WARNING, logger="runtime"):
         p.process_batch([good(), Message(b'{"value":1,"timestamp_ms":5}', {"umh_topic": TEMPF})])
         p.process_batch([good()] * 100)
