@@ -119,7 +119,8 @@ def messages(draw) -> object:
     if kind == 16:  # what Message() refuses, smuggled past it
         return trusted_message(payload, draw(st.sampled_from([None, [], "meta", {"umh_topic": 5}])))
     if kind == 17:
-        return trusted_message(payload, {"umh_topic": draw(st.sampled_from([[PRESS], {PRESS: 1}, b"x", 1.5]))})
+        topic = draw(st.sampled_from([[PRESS], {PRESS: 1}, b"x", 1.5]))
+        return trusted_message(payload, {"umh_topic": topic})
     if kind == 18:
         return trusted_message(draw(st.sampled_from([None, "text", 5, [b"x"]])), {"umh_topic": PRESS})
     return draw(st.sampled_from([None, 5, "message", object()]))
