@@ -8,7 +8,7 @@ from collections.abc import Callable, Hashable
 
 logger = logging.getLogger("runtime")
 
-__all__ = ["RateLimitedLog", "logger", "shorten"]
+__all__ = ["RateLimitedLog", "logger", "shorten", "topic_key"]
 
 SHOWN = 80  # characters of an offending value shown in a warning
 
@@ -30,11 +30,17 @@ def shorten(value: object, limit: int = SHOWN) -> str:
     return text
 
 
+def topic_key(topic: str, kind: str) -> str:
+    """The rate-limit key of one kind of problem on one topic: a ``str`` (its hash is cached, so
+    the generated code's inlined suppression check costs no tuple hash per message)."""
+    return f"{topic} {kind}"
+
+
 class RateLimitedLog:
     """Per key: the first message is logged; later ones within ``interval`` seconds are counted,
     and the next one logged after the interval carries the count of those suppressed.
-    ``flush()`` reports counts still pending. Keys are bounded: a mapping index, or a pair
-    (source topic, kind of problem) so that one kind flooding a topic never hides another."""
+    ``flush()`` reports counts still pending. Keys are bounded: a mapping index, or
+    ``topic_key(source topic, kind of problem)`` so one kind flooding a topic never hides another."""
 
     __slots__ = ("logger", "interval", "clock", "_windows")
 

@@ -29,7 +29,7 @@ from orjson import JSONDecodeError, loads
 from runtime import yaml12
 from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
 from runtime.encode import BadResult, json_quote, value_bytes
-from runtime.logs import RateLimitedLog, logger, shorten
+from runtime.logs import RateLimitedLog, logger, shorten, topic_key
 from runtime.message import Message, trusted_message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
 from runtime.watch import DONE, STEP, SourceWatch
@@ -211,7 +211,7 @@ class StreamProcessor:
                 reason = f"not a JSON object but {describe_json_type(what)}"
             return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
 
-        self.log.warning((topic, kind), message)
+        self.log.warning(topic_key(topic, kind), message)
 
     def _poison(self, message: object, exc: Exception) -> None:
         """A message whose processing raised (``process``/``process_batch`` never let it out):
@@ -231,7 +231,7 @@ class StreamProcessor:
         else:
             kind = "error"
             reason = f"processing it raised {type(exc).__name__}: {shorten(str(exc))}"
-        self.log.warning((shown, kind), f"invalid message on {shown}: {reason}; skipping")
+        self.log.warning(topic_key(shown, kind), f"invalid message on {shown}: {reason}; skipping")
 
     def _make_odd_start(self):
         slow = self._slow
@@ -253,7 +253,7 @@ class StreamProcessor:
                 if stripped[:1] == b"{":
                     return handler(stripped, meta, out)
             slow.invalid += 1
-            key = (topic, _NOT_OBJECT)
+            key = topic_key(topic, _NOT_OBJECT)
             window = windows.get(key)  # RateLimitedLog.warning's suppression, inlined
             if window is not None and clock() - window[0] < log.interval:
                 window[1] += 1
@@ -318,7 +318,7 @@ class StreamProcessor:
             w("        first = payload[:1]")
             w("        if first != b'{':")
             w("            if first not in WS:")
-            w(f"                window = windows_get(({T}, {_NOT_OBJECT!r}))")
+            w(f"                window = windows_get({topic_key(topic, _NOT_OBJECT)!r})")
             w("                if window is not None and clock() - window[0] < INTERVAL:")
             w("                    window[1] += 1")
             w("                    slow.invalid += 1")
