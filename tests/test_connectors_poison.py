@@ -133,3 +133,25 @@ def test_mqtt_poison_records_between_good_ones(config):
     stats = stats_of(stderr)
     assert stats["invalid"] == "2" and stats["records_in"] == "4", stderr
     assert "nested more than 64 levels" in stderr and "not valid JSON" in stderr
+
+
+def test_librdkafka_log_is_deduplicated_at_warning_level(caplog):
+    import logging
+
+    from runtime.connectors.kafka import LibrdkafkaLog
+
+    log = LibrdkafkaLog(logging.getLogger("runtime.connectors.kafka.librdkafka"))
+    with caplog.at_level(logging.DEBUG, logger="runtime.connectors.kafka.librdkafka"):
+        log.log(logging.ERROR, "%s [%s] %s", "FAIL", "rdkafka#producer-1", "quiet while connecting")
+        log.quiet = False
+        for i in range(80):
+            log.log(logging.ERROR, "%s [%s] %s", "FAIL", f"rdkafka#producer-{i % 3}",
+                    f"[thrd:x]: 127.0.0.1:1/bootstrap: Connect failed (after {i}ms in state CONNECT)")
+            log.log(logging.INFO, "%s [%s] %s", "STATE", "rdkafka#producer-1", "info is dropped")
+        log.log(logging.WARNING, "%s [%s] %s", "OFFSET", "rdkafka#consumer-2", "another kind")
+        log.flush()
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert len(lines) == 3, lines
+    assert all(level == logging.WARNING for level, _ in lines)
+    assert "Connect failed (after 0ms" in lines[0][1] and "another kind" in lines[1][1]
+    assert "79 similar messages suppressed" in lines[2][1]
