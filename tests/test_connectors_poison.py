@@ -155,3 +155,13 @@ def test_librdkafka_log_is_deduplicated_at_warning_level(caplog):
     assert all(level == logging.WARNING for level, _ in lines)
     assert "Connect failed (after 0ms" in lines[0][1] and "another kind" in lines[1][1]
     assert "79 similar messages suppressed" in lines[2][1]
+
+
+@pytest.mark.parametrize("option", ["--topic", "--produce-topic", "--dead-letter-topic"])
+def test_kafka_topic_options_are_checked(option, capsys):
+    from runtime.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["run", "examples/pump.yaml", "--kafka", "127.0.0.1:1", option, "umh/messages"])
+    assert e.value.code == 2
+    assert f"{option} 'umh/messages': not a Kafka topic name" in capsys.readouterr().err

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 
 from runtime.connectors.common import (
     ConnectorError,
@@ -53,8 +54,17 @@ def wants_connector(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "kafka", None) or getattr(args, "mqtt", None))
 
 
+_KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")  # Kafka's legal topic names
+
+
 def check_arguments(args: argparse.Namespace) -> str | None:
     """A usage problem of the connector options, or None."""
+    if args.kafka:
+        for option in ("topic", "produce_topic", "dead_letter_topic"):
+            name = getattr(args, option, None)
+            if name is not None and (not _KAFKA_TOPIC.fullmatch(name) or name in (".", "..")):
+                return (f"--{option.replace('_', '-')} {name!r}: not a Kafka topic name (1 to 249 of "
+                        f"[A-Za-z0-9._-], not '.' or '..')")
     if args.kafka and args.mqtt:
         return "--kafka and --mqtt are exclusive: run one processor per broker"
     if args.input != "-" or args.output != "-":
