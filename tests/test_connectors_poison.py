@@ -162,6 +162,6 @@ def test_kafka_topic_options_are_checked(option, capsys):
     from runtime.cli import main
 
     with pytest.raises(SystemExit) as e:
-        main(["run", "examples/pump.yaml", "--kafka", "127.0.0.1:1", option, "umh/messages"])
+        main(["run", "pump.yaml", "--kafka", "127.0.0.1:1", option, "umh/messages"])
     assert e.value.code == 2
     assert f"{option} 'umh/messages': not a Kafka topic name" in capsys.readouterr().err
