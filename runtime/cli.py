@@ -151,7 +151,12 @@ def _parse_line(line: bytes, lineno: int) -> Message | None:
     if payload.__class__ is str:
         data = payload.encode("utf-8")
     else:
-        data = orjson.dumps(payload)
+        try:
+            data = orjson.dumps(payload)
+        except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes (255 levels)
+            _err(f"input line {lineno}: \"payload\" cannot be written back as JSON ({exc}); give it "
+                 f"as a string; skipped")
+            return None
     return trusted_message(data, meta)  # meta checked above: a dict of str
 
 

@@ -88,6 +88,19 @@ def test_deep_value_through_the_cli(tmp_path):
     assert "stats: invalid: 1" in err and "stats: processed: 2" in err and "nested more than" in err
 
 
+def test_a_payload_object_too_deep_to_write_back_is_a_bad_line():
+    # 300 levels: orjson reads up to 1024 but writes at most 255
+    deep = (b'{"payload": {"value": ' + b"[" * 300 + b"]" * 300 + b', "timestamp_ms": 1}, '
+            b'"meta": {"umh_topic": "' + PRESS.encode() + b'"}}')
+    good_line = orjson.dumps({"payload": {"value": 4, "timestamp_ms": 6}, "meta": {"umh_topic": PRESS}})
+    r = subprocess.run([sys.executable, "-m", "runtime", "run", str(PUMP_YAML), "--stats"], env=env(),
+                       input=deep + b"\n" + good_line + b"\n", capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 4  # the good line's outputs
+    err = r.stderr.decode()
+    assert "input line 1: \"payload\" cannot be written back as JSON" in err and "bad_input_lines: 1" in err
+
+
 # ---- the library API validates its inputs
 def test_message_str_payload_is_utf8():
     m = Message('{"value":"é","timestamp_ms":5}', {"umh_topic": PRESS})
