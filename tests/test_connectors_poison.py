@@ -105,6 +105,37 @@ def test_unreachable_kafka_broker_is_one_clear_error(config):
     assert "Connection refused" in lines[0]
 
 
+class SmallPackets(Mosquitto):
+    CONF = Mosquitto.CONF + "max_packet_size 100000\n"  # announced in CONNACK (Maximum Packet Size)
+
+
+def test_mqtt_output_larger_than_the_brokers_maximum_packet_size_is_skipped(config):
+    # sent anyway, mosquitto closes the connection ("Packet too large") and the persistent
+    # session resends it at every reconnect: the connector used to end as "taken over"
+    with SmallPackets() as broker:
+        client = Client(broker, prefix="umh/v1/t/_rep_v1/")
+        with ProcessorProcess(config, "--mqtt", broker.address, "--stats", "--log-level", "info") as proc:
+            proc.wait_for("subscribed to 1 source topics")
+            client.publish(SRC, b'{"value":3,"timestamp_ms":1}')
+            client.publish(SRC, b'{"value":200000,"timestamp_ms":2}')
+            client.publish(SRC, b'{"value":4,"timestamp_ms":3}')
+            assert wait_until(lambda: client.count() >= 2, 20), proc.stderr
+            time.sleep(1.0)
+            assert proc.proc.poll() is None, proc.stderr
+            assert proc.stop(signal.SIGTERM) == 0, proc.stderr
+            stderr = proc.stderr
+        got = client.snapshot()
+        client.client.loop_stop()
+        client.client.disconnect()
+    assert [(t, p) for t, p, _ in got] == [(OUT, b'{"value":"xxx","timestamp_ms":1}'),
+                                           (OUT, b'{"value":"xxxx","timestamp_ms":3}')]
+    stats = stats_of(stderr)
+    assert stats["outputs_refused"] == "1" and stats["outputs_acked"] == "2", stderr
+    assert "lost the connection" not in stderr
+    [line] = [x for x in stderr.splitlines() if "cannot be published" in x]
+    assert f"'{OUT}' (200,029 bytes" in line and "exceed the broker's Maximum Packet Size 100,000" in line
+
+
 def test_mqtt_poison_records_between_good_ones(config):
     with Mosquitto() as broker:
         client = Client(broker, prefix="umh/v1/t/_rep_v1/")

@@ -453,6 +453,7 @@ class KafkaConnector:
                     if err.code() not in POISON_CODES:
                         self._fatal = f"producing an output failed: {err.str()}"
                         return  # this batch stays uncommitted
+                    self.pending[-1].outputs -= 1  # not among the outputs acknowledged
                     self._refused(meta["umh_topic"].encode("utf-8"), m.payload,
                                   [(k, v.encode("utf-8")) for k, v in meta.items() if k != "umh_topic"],
                                   err, _span(records))
