@@ -172,14 +172,20 @@ class StreamProcessor:
     def _mapping_failed(self, i: int, exc: BaseException, note: str = "") -> None:
         self._slow.mapping_errors += 1
         m = self.spec.mappings[i]
-        if isinstance(exc, BadResult):
-            what = str(exc)
-        elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
-            what = f"{exc.name}: {exc.message}"  # JSError
-        else:
-            what = f"{type(exc).__name__}: {exc}"
-        self.log.warning(i,  # keys: mapping index (int) or source topic (str)
-                         f"mapping '{m.path}' ({m.source}) failed: {what}; no output for it{note}")
+
+        def message() -> str:  # made only when logged (a failing mapping fails on every message)
+            if isinstance(exc, BadResult):
+                what = str(exc)
+            elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
+                what = f"{exc.name}: {exc.message}"  # JSError
+            else:
+                what = f"{type(exc).__name__}: {exc}"
+            source = m.source if len(m.source) <= 80 else m.source[:80] + "..."
+            if len(what) > 200:
+                what = what[:200] + f"... ({len(what):,} characters)"
+            return f"mapping '{m.path}' ({source}) failed: {what}; no output for it{note}"
+
+        self.log.warning(i, message)  # keys: a mapping index, or topic_key(source topic, kind)
 
     def _general_result(self, i: int, r: object) -> bytes | None:
         try:

@@ -283,3 +283,16 @@ def test_looping_static_with_no_time_limit_does_not_hang_at_load(tmp_path):
     assert r.returncode == 2 and time.monotonic() - t < 30
     err = r.stderr.decode()
     assert "mapping 'loop' ((() => { while (true) {} })())" in err and "time limit of 1 s exceeded" in err
+
+
+def test_mapping_failure_warning_is_shortened(caplog):
+    long_expr = "(" + " + ".join(["p"] * 40) + ").x.y"
+    p = StreamProcessor({"output_topic": BASE, "model": {"name": "m", "version": "v1"},
+                         "sources": {"p": PRESS}, "mapping": {"bad": long_expr, "huge": "null[p.repeat(300)]"}})
+    with caplog.at_level(logging.WARNING, logger="runtime"):
+        p.process(Message(b'{"value":"ab","timestamp_ms":5}', {"umh_topic": PRESS}))
+    texts = [r.getMessage() for r in caplog.records]
+    assert len(texts) == 2 and all(len(t) < 400 for t in texts), texts
+    assert texts[0].startswith("mapping 'bad' ((p + p + p") and "...) failed: TypeError" in texts[0]
+    assert texts[1].startswith("mapping 'huge' (null[p.repeat(300)]) failed: TypeError")
+    assert p.metrics.mapping_errors == 2
