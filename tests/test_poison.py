@@ -288,7 +288,8 @@ def test_looping_static_with_no_time_limit_does_not_hang_at_load(tmp_path):
 def test_mapping_failure_warning_is_shortened(caplog):
     long_expr = "(" + " + ".join(["p"] * 40) + ").x.y"
     p = StreamProcessor({"output_topic": BASE, "model": {"name": "m", "version": "v1"},
-                         "sources": {"p": PRESS}, "mapping": {"bad": long_expr, "huge": "null[p.repeat(300)]"}})
+                         "sources": {"p": PRESS},
+                         "mapping": {"bad": long_expr, "huge": "null[p.repeat(300)]"}})
     with caplog.at_level(logging.WARNING, logger="runtime"):
         p.process(Message(b'{"value":"ab","timestamp_ms":5}', {"umh_topic": PRESS}))
     texts = [r.getMessage() for r in caplog.records]
