@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from runtime import yaml12
 from runtime.config import ConfigError
 from runtime.processor import StreamProcessor
 from runtime.processor_set import ProcessorSet
@@ -274,10 +275,12 @@ UPSTREAM_LAYOUT_NOTE = (
     "            ...")
 
 
-def parse(doc: Mapping, environ: Mapping[str, str] | None = None) -> BenthosPipeline:
+def parse(doc: Mapping, environ: Mapping[str, str] | None = None,
+          problems: list[str] | None = None) -> BenthosPipeline:
     """A Benthos document (``is_benthos(doc)``) as a ``BenthosPipeline``; ``ConfigError`` listing
-    every problem (unsupported components, unknown fields, unset environment variables)."""
-    errors: list[str] = []
+    every problem (``problems`` found before, e.g. the YAML loader's duplicate keys, then
+    unsupported components, unknown fields, unset environment variables)."""
+    errors: list[str] = list(problems or ())
     result = BenthosPipeline()
     doc = interpolate(dict(doc), "", errors, environ)
     for key in doc:
@@ -338,14 +341,15 @@ def parse(doc: Mapping, environ: Mapping[str, str] | None = None) -> BenthosPipe
     return result
 
 
-def read_yaml(path: str | Path) -> Any:
-    """The YAML document of ``path`` (``OSError`` if unreadable, ``ConfigError`` for syntax)."""
+def read_yaml(path: str | Path) -> tuple[Any, list[str]]:
+    """The YAML 1.2 document of ``path`` (``runtime.yaml12``: every scalar the text written) and
+    its duplicate-key problems; ``OSError`` if unreadable, ``ConfigError`` for a syntax error."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        doc = yaml.safe_load(text)
+        doc, problems = yaml12.load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{path}: YAML syntax error: {exc}"]) from None
-    return doc if doc is not None else {}
+    return (doc if doc is not None else {}), [f"{path}: {p}" for p in problems]
 
 
 def load(path: str | Path, *, environ: Mapping[str, str] | None = None,
@@ -354,10 +358,10 @@ def load(path: str | Path, *, environ: Mapping[str, str] | None = None,
     (None for a bare configuration). ``options`` go to ``StreamProcessor`` (``engine``,
     ``limits``). Raises ``OSError`` and ``ConfigError`` (every problem of every entry, each
     prefixed with its path in the file)."""
-    doc = read_yaml(path)
+    doc, problems = read_yaml(path)
     if not is_benthos(doc):
-        return StreamProcessor(doc, **options), None
-    pipeline = parse(doc, environ)
+        return StreamProcessor.from_yaml(path, **options), None
+    pipeline = parse(doc, environ, problems)
     processors: list[StreamProcessor] = []
     errors: list[str] = []
     for where, config in pipeline.processors:

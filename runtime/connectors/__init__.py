@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 from typing import Any
 
 from runtime.connectors.common import (
@@ -50,6 +51,9 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
                         "sasl.password); repeatable")
     g.add_argument("--kafka-option-env", action="append", metavar="KEY=VAR",
                    help="librdkafka property KEY from the environment variable VAR; repeatable")
+    g.add_argument("--dead-letter-topic", metavar="TOPIC",
+                   help="Kafka topic for outputs the broker refuses for good (too large, invalid), "
+                        "with the reason in a streamproc_error header (default: log and skip them)")
     g.add_argument("--mqtt", metavar="HOST:PORT", help="subscribe and publish on an MQTT 5 broker")
     g.add_argument("--qos", type=int, choices=(0, 1, 2), default=1,
                    help="MQTT QoS of subscriptions and publications (default: 1)")
@@ -115,6 +119,9 @@ def wants_connector(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "kafka", None) or getattr(args, "mqtt", None))
 
 
+_KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")  # Kafka's legal topic names
+
+
 def check_arguments(args: argparse.Namespace) -> str | None:
     """A usage problem of the connector options, or None (whether or not a connector is used)."""
     if not args.mqtt and (args.mqtt_username or args.mqtt_password_file or args.mqtt_tls or args.mqtt_ca
@@ -122,12 +129,20 @@ def check_arguments(args: argparse.Namespace) -> str | None:
         return "the --mqtt-* options need --mqtt"
     if args.mqtt_key and not args.mqtt_cert:
         return "--mqtt-key needs --mqtt-cert"
+    if args.kafka:
+        for option in ("topic", "produce_topic", "dead_letter_topic"):
+            name = getattr(args, option, None)
+            if name is not None and (not _KAFKA_TOPIC.fullmatch(name) or name in (".", "..")):
+                return (f"--{option.replace('_', '-')} {name!r}: not a Kafka topic name (1 to 249 of "
+                        f"[A-Za-z0-9._-], not '.' or '..')")
     if not wants_connector(args):
         return None
     if args.kafka and args.mqtt:
         return "--kafka and --mqtt are exclusive: run one processor per broker"
     if args.input not in (None, "-") or args.output not in (None, "-"):
         return "--input/--output are for JSON Lines; a connector reads and writes the broker"
+    if args.mqtt and getattr(args, "dead_letter_topic", None):
+        return "--dead-letter-topic is for --kafka (MQTT outputs the broker refuses are logged and skipped)"
     if args.mqtt:
         host, sep, port = args.mqtt.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -159,6 +174,7 @@ def run_connector(processor: StreamProcessor, args: argparse.Namespace, prog: st
                 connector = KafkaConnector(processor, args.kafka, args.topic, group,
                                            produce_topic=args.produce_topic, options=kafka_options(args),
                                            stats=stats, stopper=stopper,
+                                           dead_letter_topic=getattr(args, "dead_letter_topic", None),
                                            accept_topic=getattr(args, "accept_topic", None),
                                            headers=getattr(args, "extra_headers", None))
             else:
