@@ -184,7 +184,7 @@ def test_problems_of_each_entry_carry_its_path(tmp_path, capsys):
                  "    - stream_processor: {output_topic: umh.v1.b, sources: {x: umh.v1.b._raw.x}}\n")
     assert main(["check", str(f)]) == 2
     err = capsys.readouterr().err
-    assert "pipeline.processors[0].stream_processor: mapping 'y': unknown identifier 'nope'" in err
+    assert "pipeline.processors[0].stream_processor: mapping 'y' (nope + 1): unknown identifier 'nope'" in err
     assert "pipeline.processors[1].stream_processor: model.name: missing" in err
 
 
@@ -347,3 +347,18 @@ def test_a_sets_state_survives_a_snapshot(tmp_path):
 def test_from_yaml_points_library_users_to_the_benthos_loader():
     with pytest.raises(ConfigError, match=r"benthos-umh file .*runtime\.benthos\.load\(path\)"):
         StreamProcessor.from_yaml(TWO)
+
+
+def test_a_benthos_file_is_read_as_yaml_1_2_with_duplicate_keys_reported(tmp_path):
+    f = tmp_path / "dup.yaml"
+    f.write_text("input:\n  uns: {}\noutput:\n  uns: {}\npipeline:\n  processors:\n    - stream_processor:\n"
+                 "        output_topic: umh.v1.a\n        model: {name: m, version: v1}\n"
+                 "        sources: {x: umh.v1.a._raw.x}\n        mapping:\n          y: x * 2\n"
+                 "          y: x * 3\n          on: 0x10\n")
+    with pytest.raises(ConfigError) as info:
+        load(f)
+    assert any("pipeline.processors[0].stream_processor.mapping.y: duplicate key" in e
+               for e in info.value.errors), info.value.errors
+    f.write_text(f.read_text().replace("          y: x * 3\n", ""))
+    processor, _ = load(f)
+    assert {r.path: r.expression for r in processor.describe()} == {"y": "x * 2", "on": "0x10"}
