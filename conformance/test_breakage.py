@@ -58,7 +58,10 @@ def test_python_percent_for_remainder_is_caught(swap_helper) -> None:
     assert any(d.source == "-7 % x" for d in conf.disagreements)
     # the generated cases catch it too
     generated = Conformance()
-    generated.run_generated(400, seed=11)
+    # a fixed sample: seed 11 caught it before the function-body/nullish families joined the
+    # grammar (issue 10) and no longer does in 400 cases; seeds 12, 15 (400) and 13, 14, 16
+    # (1000) do
+    generated.run_generated(400, seed=15)
     assert any("%" in d.source for d in generated.disagreements), generated.table()
 
 
