@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runtime import StreamProcessor
+from runtime import ConfigError, StreamProcessor
 from transpiler import codegen, compile_expression, environment
 from transpiler.errors import JSError
 from transpiler.jslib import limits, strings
@@ -85,13 +85,22 @@ def test_issue_example_in_a_fresh_process_max_rss():
 
 
 def test_twenty_big_constant_mappings_load_fast_and_leave_little_in_the_cache():
+    # the issue's twenty statics are over the cap: each is a load error (a static that fails
+    # can never output), all reported at once, fast
     config = {"output_topic": "umh.v1.c.s", "model": {"name": "m", "version": "v1"},
               "sources": {"p": "umh.v1.c.s._raw.p"},
               "mapping": {f"m{i}": f"'a'.repeat(2**24) + '{i}'" for i in range(20)}}
     t0 = time.perf_counter()
+    with pytest.raises(ConfigError) as refused:
+        StreamProcessor(config)
+    assert time.perf_counter() - t0 < 2.0
+    assert len(refused.value.errors) == 20
+    assert all("RangeError: invalid string length" in e for e in refused.value.errors)
+    # the same big constants inside dynamic mappings compile without a 16 MiB literal
+    config["mapping"] = {f"m{i}": f"'a'.repeat(2**24 - 8) + p + '{i}'" for i in range(20)}
+    t0 = time.perf_counter()
     processor = StreamProcessor(config)
     assert time.perf_counter() - t0 < 2.0
-    assert processor.metrics.mapping_errors == 20  # each a RangeError, reported at load
     sizes = [environment._footprint(m.compiled) for m in processor.spec.mappings]
     assert max(sizes) < 4096  # no 16 MiB literal in the generated code
     del processor
