@@ -24,14 +24,14 @@ def swap_helper() -> Iterator:
     def swap(name: str, impl) -> None:
         assert name in HELPERS
         HELPERS[name] = impl
-        environment._cache.clear()
+        environment.clear_cache()
 
     try:
         yield swap
     finally:
         HELPERS.clear()
         HELPERS.update(saved)
-        environment._cache.clear()
+        environment.clear_cache()
 
 
 def _corpus_disagreements(families: list[str]) -> Conformance:
