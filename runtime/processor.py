@@ -24,13 +24,24 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from orjson import JSONDecodeError, loads
+from orjson import JSONDecodeError, dumps, loads
 
 from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
 from runtime.encode import BadResult, json_quote, value_bytes
 from runtime.logs import RateLimitedLog, logger
 from runtime.message import Message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
+from runtime.writers import (
+    META_POST_TOPIC_ONLY,
+    META_PRE_TOPIC_ONLY,
+    JsonLinesWriter,
+    MessageWriter,
+    RecordWriter,
+    Writer,
+    escape_json_text,
+    meta_fragments,
+    quoted_escaped,
+)
 from transpiler.jslib.numbers import number_to_bytes, number_to_string
 
 __all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
@@ -93,6 +104,8 @@ class Metrics:
 
 
 _TS_FAST_MAX = 9007199254740992  # 2**53
+MESSAGES, RECORDS, LINES = MessageWriter(), RecordWriter(), JsonLinesWriter()
+_WRITERS = (MESSAGES, RECORDS, LINES)
 _JSON_WHITESPACE = frozenset((b" ", b"\t", b"\n", b"\r"))
 
 
@@ -123,8 +136,8 @@ class StreamProcessor:
         self._slow = _SlowCounters()
         self._static_prefix: dict[int, bytes] = {}  # pure static mapping index -> b'{"value":...'
         self._precompute_statics()
-        (self.process, self.process_batch, self._counters, self._state,
-         self.generated_source) = self._generate()
+        (self.process, self.process_batch, self.process_records, self.write_json_lines,
+         self._counters, self._state, self.generated_source) = self._generate()
 
     # ----------------------------------------------------------------- construction helpers
     @classmethod
@@ -167,6 +180,10 @@ class StreamProcessor:
         except Exception as exc:  # noqa: BLE001
             self._mapping_failed(i, exc)
             return None
+
+    def _general_result_escaped(self, i: int, r: object) -> bytes | None:
+        rb = self._general_result(i, r)
+        return None if rb is None else escape_json_text(rb)
 
     def _non_finite(self, i: int, r: float) -> None:
         self._mapping_failed(i, BadResult(f"result is {number_to_string(r)}"))
@@ -214,6 +231,28 @@ class StreamProcessor:
 
         return odd_start
 
+    def _make_text_payload(self):
+        odd_start_counted = self._make_odd_start()
+
+        def text(handler: Any, topic: str, payload: bytes, meta: dict, out: list) -> None:
+            """A payload given as text to an entry point whose handlers take parsed payloads:
+            parsed (and rejected) exactly as the handlers that parse do."""
+            if payload[:1] != b"{":
+                stripped = payload.lstrip(b" \t\n\r")
+                if stripped[:1] != b"{":
+                    return odd_start_counted(None, topic, payload, meta, out)
+                payload = stripped
+            try:
+                obj = loads(payload)
+            except JSONDecodeError as e:
+                try:
+                    obj = slow_loads(payload, e)
+                except Invalid as exc:
+                    return self._invalid(topic, exc)
+            return handler(obj, payload, meta, out)
+
+        return text
+
     def _waiting(self, i: int, values: tuple) -> None:
         self._slow.waiting += 1
         if logger.isEnabledFor(logging.DEBUG):
@@ -223,6 +262,16 @@ class StreamProcessor:
             logger.debug(f"cannot evaluate '{m.path}' yet: waiting for {names}")
 
     # ----------------------------------------------------------------- code generation
+    def _triggered(self) -> dict[str, list[int]]:
+        """Per source topic, the dynamic mappings a message on it triggers, in document order.
+        Built from an index (alias -> topic), so the build is linear in topics and mappings."""
+        spec = self.spec
+        triggered: dict[str, set[int]] = {t: set() for t in spec.sources.values()}
+        for i, m in enumerate(spec.mappings):
+            for d in m.compiled.dependencies:
+                triggered[spec.sources[d]].add(i)
+        return {t: sorted(idxs) for t, idxs in triggered.items()}
+
     def _generate(self):
         spec = self.spec
         aliases = list(spec.sources)
@@ -230,16 +279,21 @@ class StreamProcessor:
         topics: dict[str, list[int]] = {}
         for a, t in spec.sources.items():
             topics.setdefault(t, []).append(alias_index[a])
+        triggered = self._triggered()
 
         ns: dict[str, Any] = {
             "loads": loads, "JSONDecodeError": JSONDecodeError, "Invalid": Invalid,
             "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
+            "new": object.__new__, "dumps": dumps,
             "MISSING": MISSING, "jq": json_quote, "n2b": number_to_bytes, "invalid": self._invalid,
             "fail": self._mapping_failed,
             "general": self._general_result, "non_finite": self._non_finite, "waiting": self._waiting,
-            "odd": self._make_odd_start(), "WS": _JSON_WHITESPACE, "slow": self._slow,
+            "odd": self._make_odd_start(), "text": self._make_text_payload(), "WS": _JSON_WHITESPACE,
+            "slow": self._slow,
             "windows_get": self.log._windows.get, "clock": self.log.clock, "INTERVAL": self.log.interval,
             "gc_isenabled": gc.isenabled, "gc_disable": gc.disable, "gc_enable": gc.enable,
+            "qe": quoted_escaped, "egeneral": self._general_result_escaped, "esc": escape_json_text,
+            "mfrag": meta_fragments, "MPRE1": META_PRE_TOPIC_ONLY, "MPOST1": META_POST_TOPIC_ONLY,
         }
         for i, m in enumerate(spec.mappings):
             ns[f"F{i}"] = m.compiled.fn
@@ -252,16 +306,91 @@ class StreamProcessor:
         w("    n_in = n_out = n_missing = n_unknown = 0")
 
         statics = [i for i, m in enumerate(spec.mappings) if m.compiled.is_static]
-        dynamics = [i for i, m in enumerate(spec.mappings) if not m.compiled.is_static]
-
-        handler_names = {}
+        names: dict[str, list[str]] = {}
         for h, (topic, idxs) in enumerate(topics.items()):
-            name = f"h{h}"
-            handler_names[topic] = name
-            updated = {aliases[k] for k in idxs}
-            T = repr(topic)
-            w(f"    def {name}(payload, meta, out):")
-            w(f"        nonlocal {', '.join(f's{k}' for k in idxs)}")
+            names[topic] = []
+            for writer in _WRITERS:
+                name = f"h{writer.name}{h}"
+                names[topic].append(name)
+                self._emit_handler(w, name, topic, idxs, aliases, alias_index, statics,
+                                   triggered[topic], writer)
+
+        for j, writer in enumerate(_WRITERS):
+            entries = [f"{t!r}: {n[j]}" for t, n in names.items()]
+            if writer is RECORDS:  # the connectors route on the Kafka key's bytes as well
+                entries += [f"{t.encode()!r}: {n[j]}" for t, n in names.items()]
+            w(f"    get_{writer.name} = {{{', '.join(entries)}}}.get")
+
+        def route(ind: str, writer: Writer, prelude: tuple[str, ...], call: tuple[str, ...],
+                  drop: str) -> None:
+            """The per-message step, written once for every entry point: one dict lookup on
+            umh_topic picks the handler; no topic or a foreign one is dropped unparsed."""
+            for line in ("n_in += 1", *prelude, f"h = get_{writer.name}(topic)", "if h is None:",
+                         "    if topic is None:", "        n_missing += 1", "    else:",
+                         "        n_unknown += 1", f"    {drop}", *call):
+                w(ind + line)
+
+        def batch(signature: str, loop: str, writer: Writer, prelude: tuple[str, ...],
+                  call: tuple[str, ...], count: str) -> None:
+            # The cyclic GC is paused for the length of a batch: the outputs it accumulates are
+            # acyclic, but thousands of live containers make every collection pass longer, so
+            # the per-message cost would grow with the batch size (restored even if one raises).
+            w(f"    def {signature}:")
+            w("        nonlocal n_in, n_out, n_missing, n_unknown")
+            w("        out = []")
+            w("        collecting = gc_isenabled()")
+            w("        if collecting:")
+            w("            gc_disable()")
+            w("        try:")
+            w(f"            for {loop}:")
+            route("                ", writer, prelude, call, "continue")
+            w("        finally:")
+            w("            if collecting:")
+            w("                gc_enable()")
+            w(f"        n_out += {count}")
+            w("        return out")
+
+        from_message = ("meta = message.meta", "topic = meta.get('umh_topic')")
+        w("    def process(message):")
+        w("        nonlocal n_in, n_out, n_missing, n_unknown")
+        w("        out = []")
+        route("        ", MESSAGES, from_message, ("h(message.payload, meta, out)",), "return out")
+        w("        n_out += len(out)")
+        w("        return out")
+        batch("process_batch(messages)", "message in messages", MESSAGES, from_message,
+              ("h(message.payload, meta, out)",), "len(out)")
+        batch("process_records(records)", "topic, payload, x in records", RECORDS, (),
+              ("h(payload, x, out)",), "len(out)")
+        batch("write_json_lines(entries)", "payload, meta in entries", LINES,
+              ("topic = meta.get('umh_topic')",),
+              ("if payload.__class__ is bytes:", "    text(h, topic, payload, meta, out)",
+               "else:", "    h(payload, None, meta, out)"), f"len(out) // {LINES.fragments}")
+        w("    def counters():")
+        w("        return n_in, n_out, n_missing, n_unknown")
+        w("    def state():")
+        w(f"        return ({''.join(s + ', ' for s in state_vars)})")
+        w("    return process, process_batch, process_records, write_json_lines, counters, state")
+        source = "\n".join(L) + "\n"
+        name = f"<stream processor {spec.output_topic}._{spec.model_name}_{spec.model_version}>"
+        code = compile(source, name, "exec")
+        exec(code, ns)  # noqa: S102 - our own generated code; user text only appears via repr()
+        entry_points = ns["build"]()
+        for fn, doc in zip(entry_points, (StreamProcessor.process, StreamProcessor.process_batch,
+                                          StreamProcessor.process_records,
+                                          StreamProcessor.write_json_lines)):
+            fn.__doc__ = doc.__doc__
+        return (*entry_points, source)
+
+    def _emit_handler(self, w, name: str, topic: str, idxs: list[int], aliases: list[str],
+                      alias_index: dict[str, int], statics: list[int], dynamics: list[int],
+                      writer: Writer) -> None:
+        """The handler of one source topic for one writer: validate, store, emit the outputs."""
+        spec = self.spec
+        updated = {aliases[k] for k in idxs}
+        T = repr(topic)
+        w(f"    def {name}({writer.params}):")
+        w(f"        nonlocal {', '.join(f's{k}' for k in idxs)}")
+        if writer.parses:
             # not an object (or an object after whitespace): counted here, without a call,
             # while the rate-limited log of this topic suppresses its warnings
             w("        first = payload[:1]")
@@ -272,7 +401,7 @@ class StreamProcessor:
             w("                    window[1] += 1")
             w("                    slow.invalid += 1")
             w("                    return")
-            w(f"            return odd({name}, {T}, payload, meta, out)")
+            w(f"            return odd({name}, {T}, payload, x, out)")
             w("        try:")
             w("            obj = loads(payload)")
             w("        except JSONDecodeError as e:")
@@ -280,98 +409,56 @@ class StreamProcessor:
             w("                obj = slow_loads(payload, e)")
             w("            except Invalid as exc:")
             w(f"                return invalid({T}, exc)")
-            w("        if obj.__class__ is not dict:")
-            w(f"            return invalid({T}, obj)")
-            w("        ts = obj.get('timestamp_ms')")
-            w(f"        if ts.__class__ is int and 0 < ts <= {_TS_FAST_MAX}:")
-            w("            sfx = b',\"timestamp_ms\":%d}' % ts")
-            w("        else:")
-            w("            try:")
-            w("                sfx = slow_ts(obj, payload)")
-            w("            except Invalid as exc:")
-            w(f"                return invalid({T}, exc)")
-            w("        v = obj.get('value')")
-            w("        if v is None:")
-            w(f"            return invalid({T}, obj)")
-            w("        c = v.__class__")
-            w("        if c is not float and c is not str and c is not bool:")
-            w("            v = to_js(v)")
-            w(f"        {' = '.join(f's{k}' for k in idxs)} = v")
-            for i in statics:
-                m = spec.mappings[i]
-                if m.compiled.is_pure:
-                    if i in self._static_prefix:
-                        w("        d = meta.copy()")
-                        w(f"        d['umh_topic'] = {m.output_topic!r}")
-                        w(f"        out.append(M({self._static_prefix[i]!r} + sfx, d))")
-                else:
-                    self._emit_call(w, i, m, (), "        ")
-            for i in dynamics:
-                m = spec.mappings[i]
-                deps = m.compiled.dependencies
-                if not updated.intersection(deps):
-                    continue
-                args = [f"s{alias_index[d]}" for d in deps]
-                unknown = [f"s{alias_index[d]}" for d in deps if d not in updated]
-                if unknown:
-                    w(f"        if {' and '.join(f'{s} is not MISSING' for s in unknown)}:")
-                    self._emit_call(w, i, m, args, "            ")
-                    w("        else:")
-                    w(f"            waiting({i}, ({', '.join(args)},))")
-                else:
-                    self._emit_call(w, i, m, args, "        ")
-
-        w("    handlers = {" + ", ".join(f"{t!r}: {n}" for t, n in handler_names.items()) + "}")
-        w("    get = handlers.get")
-        def route(ind: str, drop: str) -> None:
-            """The per-message step, written once for both entry points: one dict lookup on
-            umh_topic picks the handler; no topic or a foreign one is dropped unparsed."""
-            for line in ("n_in += 1", "meta = message.meta", "topic = meta.get('umh_topic')",
-                         "h = get(topic)", "if h is None:", "    if topic is None:",
-                         "        n_missing += 1", "    else:", "        n_unknown += 1",
-                         f"    {drop}", "h(message.payload, meta, out)"):
-                w(ind + line)
-
-        w("    def process(message):")
-        w("        nonlocal n_in, n_out, n_missing, n_unknown")
-        w("        out = []")
-        route("        ", "return out")
-        w("        n_out += len(out)")
-        w("        return out")
-        # The cyclic GC is paused for the length of a batch: the outputs it accumulates are
-        # acyclic, but thousands of live containers make every collection pass longer, so the
-        # per-message cost would grow with the batch size (restored even if a message raises).
-        w("    def process_batch(messages):")
-        w("        nonlocal n_in, n_out, n_missing, n_unknown")
-        w("        out = []")
-        w("        collecting = gc_isenabled()")
-        w("        if collecting:")
-        w("            gc_disable()")
-        w("        try:")
-        w("            for message in messages:")
-        route("                ", "continue")
-        w("        finally:")
-        w("            if collecting:")
-        w("                gc_enable()")
-        w("        n_out += len(out)")
-        w("        return out")
-        w("    def counters():")
-        w("        return n_in, n_out, n_missing, n_unknown")
-        w("    def state():")
-        w(f"        return ({''.join(s + ', ' for s in state_vars)})")
-        w("    return process, process_batch, counters, state")
-        source = "\n".join(L) + "\n"
-        name = f"<stream processor {spec.output_topic}._{spec.model_name}_{spec.model_version}>"
-        code = compile(source, name, "exec")
-        exec(code, ns)  # noqa: S102 - our own generated code; user text only appears via repr()
-        process, process_batch, counters, state = ns["build"]()
-        process.__doc__ = StreamProcessor.process.__doc__
-        process_batch.__doc__ = StreamProcessor.process_batch.__doc__
-        return process, process_batch, counters, state, source
+            text = "payload"
+        else:
+            # an already parsed payload: the text exists only if the input gave one
+            text = "payload if payload is not None else dumps(obj)"
+        w("        if obj.__class__ is not dict:")
+        w(f"            return invalid({T}, obj)")
+        w("        ts = obj.get('timestamp_ms')")
+        w(f"        if ts.__class__ is int and 0 < ts <= {_TS_FAST_MAX}:")
+        for line in writer.fast_suffix():
+            w("            " + line)
+        w("        else:")
+        w("            try:")
+        w(f"                sfx = slow_ts(obj, {text})")
+        w("            except Invalid as exc:")
+        w(f"                return invalid({T}, exc)")
+        for line in writer.slow_suffix():
+            w("            " + line)
+        w("        v = obj.get('value')")
+        w("        if v is None:")
+        w(f"            return invalid({T}, obj)")
+        w("        c = v.__class__")
+        w("        if c is not float and c is not str and c is not bool:")
+        w("            v = to_js(v)")
+        w(f"        {' = '.join(f's{k}' for k in idxs)} = v")
+        if statics or dynamics:
+            for line in writer.per_input():
+                w("        " + line)
+        for i in statics:
+            m = spec.mappings[i]
+            if m.compiled.is_pure:
+                if i in self._static_prefix:
+                    for line in writer.emit_static(self._static_prefix[i], m.output_topic):
+                        w("        " + line)
+            else:
+                self._emit_call(w, i, m, (), "        ", writer)
+        for i in dynamics:
+            m = spec.mappings[i]
+            deps = m.compiled.dependencies
+            args = [f"s{alias_index[d]}" for d in deps]
+            unknown = [f"s{alias_index[d]}" for d in deps if d not in updated]
+            if unknown:
+                w(f"        if {' and '.join(f'{s} is not MISSING' for s in unknown)}:")
+                self._emit_call(w, i, m, args, "            ", writer)
+                w("        else:")
+                w(f"            waiting({i}, ({', '.join(args)},))")
+            else:
+                self._emit_call(w, i, m, args, "        ", writer)
 
     @staticmethod
-    def _emit_call(w, i: int, m: MappingSpec, args: list[str] | tuple, ind: str) -> None:
-        T = repr(m.output_topic)
+    def _emit_call(w, i: int, m: MappingSpec, args: list[str] | tuple, ind: str, writer: Writer) -> None:
         w(f"{ind}try:")
         w(f"{ind}    r = F{i}({', '.join(args)})")
         w(f"{ind}except Exception as e:")
@@ -380,13 +467,12 @@ class StreamProcessor:
         w(f"{ind}    if r.__class__ is float:")
         w(f"{ind}        rb = n2b(r) if r - r == 0.0 else non_finite({i}, r)  # NaN, +-Infinity: no output")
         w(f"{ind}    elif r.__class__ is str:")
-        w(f"{ind}        rb = jq(r)")
+        w(f"{ind}        rb = {writer.str_fn}(r)")
         w(f"{ind}    else:")
-        w(f"{ind}        rb = general({i}, r)")
+        w(f"{ind}        rb = {writer.general_fn}({i}, r)")
         w(f"{ind}    if rb is not None:")
-        w(f"{ind}        d = meta.copy()")
-        w(f"{ind}        d['umh_topic'] = {T}")
-        w(f"{ind}        out.append(M(b'{{\"value\":' + rb + sfx, d))")
+        for line in writer.emit("rb", m.output_topic):
+            w(f"{ind}        {line}")
 
     # ----------------------------------------------------------------- public API
     def process(self, message: Message) -> list[Message]:  # replaced per instance by generated code
@@ -395,6 +481,23 @@ class StreamProcessor:
 
     def process_batch(self, messages: Iterable[Message]) -> list[Message]:  # replaced per instance
         """Process messages in order; return the outputs of all of them, in input order."""
+        raise NotImplementedError
+
+    def process_records(self, records: Iterable[tuple[str | bytes, bytes, Any]]
+                        ) -> list[tuple[str, bytes, Any]]:  # replaced per instance
+        """The connectors' batch path: ``records`` are ``(umh_topic, payload, extra)`` (the topic
+        as ``str`` or UTF-8 ``bytes``, e.g. a Kafka key; ``extra`` anything the front end needs
+        again for the outputs, e.g. Kafka headers, computed once per input). Returns one
+        ``(output umh_topic, payload bytes, extra)`` per output, in input order: the same outputs
+        ``process_batch`` gives, without building ``Message`` objects or metadata copies."""
+        raise NotImplementedError
+
+    def write_json_lines(self, entries: Iterable[tuple[Any, dict[str, str]]]) -> list[bytes]:  # replaced
+        """The CLI's batch path: ``entries`` are ``(payload, meta)`` with ``payload`` either the
+        payload text (``bytes``) or an already parsed JSON value (as ``orjson.loads`` gives it,
+        treated exactly like its ``orjson.dumps``). Returns fragments whose concatenation is the
+        output JSON Lines, one ``{"payload": "<payload text>", "meta": {...}}\\n`` per output, the
+        same bytes as ``orjson.dumps`` of the messages ``process_batch`` gives."""
         raise NotImplementedError
 
     def describe(self) -> list[MappingInfo]:
