@@ -24,7 +24,6 @@ import orjson
 
 from runtime import connectors
 from runtime.config import ConfigError
-from runtime.message import Message
 from runtime.processor import StreamProcessor
 
 __all__ = ["main"]
@@ -119,38 +118,55 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_line(line: bytes, lineno: int) -> Message | None:
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        _err(f"input line {lineno}: not valid JSON ({exc.msg}); skipped")
-        return None
-    if obj.__class__ is not dict:
+def _bad_line(line: bytes, lineno: int, obj: object = None, exc: Exception | None = None) -> bool:
+    """Report why input line ``lineno`` is skipped; False for a blank line (not reported)."""
+    if exc is not None:
+        if not line.strip():
+            return False
+        _err(f"input line {lineno}: not valid JSON ({exc.msg}); skipped")  # type: ignore[attr-defined]
+    elif obj.__class__ is not dict:
         _err(f"input line {lineno}: expected an object {{\"payload\": ..., \"meta\": {{...}}}}; skipped")
-        return None
-    meta = obj.get("meta")
-    if meta.__class__ is not dict or not all(v.__class__ is str for v in meta.values()):
-        what = "lacks \"meta\"" if meta is None else "\"meta\" is not an object of strings"
+    elif obj.get("meta").__class__ is not dict or not all(  # type: ignore[attr-defined]
+            v.__class__ is str for v in obj["meta"].values()):  # type: ignore[index]
+        what = "lacks \"meta\"" if obj.get("meta") is None else "\"meta\" is not an object of strings"  # type: ignore[attr-defined]
         _err(f"input line {lineno}: {what}; skipped")
-        return None
-    if "payload" not in obj:
-        _err(f"input line {lineno}: lacks \"payload\"; skipped")
-        return None
-    payload = obj["payload"]
-    if payload.__class__ is str:
-        data = payload.encode("utf-8")
     else:
-        data = orjson.dumps(payload)
-    return Message(data, meta)
+        _err(f"input line {lineno}: lacks \"payload\"; skipped")
+    return True
 
 
-def _write_outputs(out: IO[bytes], messages: list[Message]) -> None:
-    if not messages:
-        return
-    dumps = orjson.dumps
-    out.write(b"\n".join([dumps({"payload": m.payload.decode("utf-8"), "meta": m.meta}) for m in messages]))
-    out.write(b"\n")
-    out.flush()
+_NO_PAYLOAD = object()
+
+
+def _parse_lines(lines: list[bytes], lineno: int) -> tuple[list[tuple[object, dict]], int]:
+    """Input lines -> ``(payload, meta)`` entries for ``StreamProcessor.write_json_lines``:
+    a string payload is the payload text (as UTF-8 bytes), any other JSON value is passed
+    parsed (the processor treats it exactly as its compact serialisation). Returns the entries
+    and the number of bad lines (reported on stderr with their numbers, ``lineno`` being the
+    number of the line before the first)."""
+    entries = []
+    append = entries.append
+    bad = 0
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    for line in lines:
+        lineno += 1
+        try:
+            obj = loads(line)
+        except decode_error as exc:
+            bad += _bad_line(line, lineno, exc=exc)
+            continue
+        if obj.__class__ is dict:
+            meta = obj.get("meta")
+            payload = obj.get("payload", _NO_PAYLOAD)
+            if meta.__class__ is dict and payload is not _NO_PAYLOAD:
+                for v in meta.values():
+                    if v.__class__ is not str:
+                        break
+                else:
+                    append((payload.encode("utf-8") if payload.__class__ is str else payload, meta))
+                    continue
+        bad += _bad_line(line, lineno, obj)
+    return entries, bad
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -202,7 +218,7 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
     rest = b""
     status = 0
     read = inp.read1 if hasattr(inp, "read1") else inp.read
-    process_batch = processor.process_batch
+    write_json_lines = processor.write_json_lines
     try:
         while True:
             chunk = read(CHUNK)
@@ -212,17 +228,13 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
             else:
                 lines = (rest + chunk).split(b"\n")
                 rest = lines.pop()
-            messages = []
-            for line in lines:
-                lineno += 1
-                if not line.strip():
-                    continue
-                m = _parse_line(line, lineno)
-                if m is None:
-                    bad_lines += 1
-                else:
-                    messages.append(m)
-            _write_outputs(out, process_batch(messages))
+            entries, bad = _parse_lines(lines, lineno)
+            lineno += len(lines)
+            bad_lines += bad
+            outputs = write_json_lines(entries)
+            if outputs:
+                out.write(b"".join(outputs))
+                out.flush()
             if not chunk:
                 break
     except KeyboardInterrupt:
