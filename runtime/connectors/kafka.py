@@ -34,7 +34,6 @@ from runtime.connectors.common import (
     encode_snapshot,
     restore_state,
 )
-from runtime.message import Message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.kafka")
@@ -336,27 +335,27 @@ class KafkaConnector:
                     foreign += 1
                 continue
             if headers:
+                # the outputs' headers: the input's metadata but umh_topic, once per input
                 meta = {k: (v.decode("utf-8", "replace") if v is not None else "") for k, v in headers}
-                meta["umh_topic"] = topic.decode("utf-8")
+                meta["umh_topic"] = ""
+                extra = [kv for kv in meta.items() if kv[0] != "umh_topic"] or None
             else:
-                meta = {"umh_topic": topic.decode("utf-8")}
+                extra = None
             value = rec.value()
-            append(Message(value if value is not None else b"", meta))
+            append((topic, value if value is not None else b"", extra))
         stats.records(len(records))
         stats.foreign += foreign
         stats.no_topic += no_topic
         if not offsets:
             return
-        outputs = self.processor.process_batch(inputs) if inputs else []
+        outputs = self.processor.process_records(inputs) if inputs else []
         self.pending.append(_Batch(offsets, len(outputs), self.processor.state()))
         produce = self.producer.produce
         ptopic = self.produce_topic
-        for m in outputs:
-            meta = m.meta
+        for key, value, headers in outputs:
             while True:
                 try:
-                    produce(ptopic, m.payload, meta["umh_topic"],
-                            headers=[kv for kv in meta.items() if kv[0] != "umh_topic"] or None)
+                    produce(ptopic, value, key, headers=headers)
                     break
                 except BufferError:  # local queue full: let deliveries complete
                     self.producer.poll(0.05)

@@ -25,7 +25,6 @@ from collections import deque
 from typing import Any
 
 from runtime.connectors.common import ConnectorError, RunStats, Stopper, umh_to_mqtt
-from runtime.message import Message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.mqtt")
@@ -250,45 +249,44 @@ class MqttConnector:
         append = inputs.append
         acks = []
         generation = self.generation
+        props_cache = self._props
         for gen, msg in received:
             if msg.qos > 0:
                 acks.append((gen, msg.mid, msg.qos))
-            props = msg.properties
-            ups = getattr(props, "UserProperty", None) if props is not None else None
-            meta = dict(ups) if ups else {}
             try:
-                meta["umh_topic"] = msg.topic.replace("/", ".")
+                topic = msg.topic.replace("/", ".")
             except UnicodeDecodeError:
                 self.stats.no_topic += 1
                 continue
-            append(Message(msg.payload, meta))
+            props = msg.properties
+            ups = getattr(props, "UserProperty", None) if props is not None else None
+            out_props = None  # the outputs' user properties: the input's metadata but umh_topic
+            if ups:
+                meta = dict(ups)
+                meta["umh_topic"] = topic
+                key = tuple(kv for kv in meta.items() if kv[0] != "umh_topic")
+                if key:
+                    out_props = props_cache.get(key)
+                    if out_props is None:
+                        if len(props_cache) > 4096:
+                            props_cache.clear()
+                        out_props = self._Properties(self._PUBLISH)
+                        out_props.UserProperty = list(key)
+                        props_cache[key] = out_props
+            append((topic, msg.payload, out_props))
         self.stats.records(len(received))
-        outputs = self.processor.process_batch(inputs)
+        outputs = self.processor.process_records(inputs)
         qos = self.qos
         # an input received on an earlier connection cannot be acknowledged on this one: the
         # broker sends it again if it kept the session
         batch = _Batch(generation, [(mid, q) for gen, mid, q in acks if gen == generation],
                        len(outputs) if qos > 0 else 0)
         publish = self.client.publish
-        props_cache = self._props
         outstanding, early = self.outstanding, self.early
-        for m in outputs:
-            meta = m.meta
-            topic = meta["umh_topic"]
-            if len(meta) == 1:
-                props = None  # the topic is the umh_topic: no user properties to send
-            else:
-                key = tuple(kv for kv in meta.items() if kv[0] != "umh_topic")
-                props = props_cache.get(key)
-                if props is None:
-                    if len(props_cache) > 4096:
-                        props_cache.clear()
-                    props = self._Properties(self._PUBLISH)
-                    props.UserProperty = list(key)
-                    props_cache[key] = props
+        for topic, payload, props in outputs:
             if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
                 return  # stopping: the inputs stay unacknowledged
-            info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
+            info = publish(topic.replace(".", "/"), payload, qos, properties=props)
             if qos > 0:
                 mid = info.mid
                 if mid in early:
