@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -39,10 +38,18 @@ def outputs_per_run(n: int) -> int:
     return sum(2 + (2 if i % 3 == 0 else 1) for i in range(n))
 
 
-def bench_kafka(n: int) -> dict:
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+def bench_kafka(n: int, *, timeout: float | None = None, root: Path | None = None,
+                profile: Path | None = None) -> dict:
+    """Outputs are counted from the partitions' end offsets (records in the topic minus the
+    inputs), not by a reader: a reader can fall behind the mock cluster's retention (at most
+    5 MiB per partition), skip records and wait for outputs it will never see. The run stops
+    when every expected output is in the topic or after ``timeout`` seconds (default: 60 s plus
+    a millisecond per input), and reports what it counted either way. ``root``: run the
+    processor of another checkout (a baseline); ``profile``: write its cProfile stats there."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
 
     expected = outputs_per_run(n)
+    timeout = 60.0 + n / 1000 if timeout is None else timeout
     with MockKafkaCluster() as bs:
         p = Producer({"bootstrap.servers": bs, "linger.ms": 20})
         for topic, payload in pump_messages(n):
@@ -54,41 +61,41 @@ def bench_kafka(n: int) -> dict:
                     p.poll(0.05)
         p.flush(60)
         c = Consumer({"bootstrap.servers": bs, "group.id": "bench-reader"})
-        parts = len(c.list_topics("umh.messages", timeout=10).topics["umh.messages"].partitions)
-        c.assign([TopicPartition("umh.messages", i, OFFSET_BEGINNING) for i in range(parts)])
-        prefix = OUT.encode()
-        seen = [0]
-        last = [0.0]
-        stop = threading.Event()
+        parts = [TopicPartition("umh.messages", i) for i in
+                 range(len(c.list_topics("umh.messages", timeout=10).topics["umh.messages"].partitions))]
 
-        def read() -> None:
-            while not stop.is_set():
-                for r in c.consume(10000, 0.1):
-                    k = r.key()
-                    if k is not None and k.startswith(prefix):
-                        seen[0] += 1
-                        last[0] = time.perf_counter()
+        def records() -> int:
+            return sum(c.get_watermark_offsets(tp, timeout=5, cached=False)[1] for tp in parts)
 
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        with ProcessorProcess(PUMP, "--kafka", bs, "--log-level", "info", "--stats") as proc:
+        inputs = records()
+        with ProcessorProcess(PUMP, "--kafka", bs, "--log-level", "info", "--stats", root=root,
+                              profile=profile) as proc:
             proc.wait_for(r"assigned all \d+ partitions", timeout=60)
             t0 = time.perf_counter()
-            stats = _drain(proc, seen, expected)
-        stop.set()
-        reader.join(5)
+            deadline = time.monotonic() + timeout
+            seen, last = 0, t0
+            while seen < expected and time.monotonic() < deadline:
+                time.sleep(0.02)
+                count = records() - inputs
+                if count != seen:
+                    seen, last = count, time.perf_counter()
+            proc.stop()
+            stats = proc.stderr
         c.close()
-    return _result("kafka (librdkafka mock cluster, 1 broker, 4 partitions)", n, seen[0], expected,
-                   last[0] - t0, stats)
+    return _result("kafka (librdkafka mock cluster, 1 broker, 4 partitions)", n, seen, expected,
+                   last - t0, stats)
 
 
-def bench_mqtt(n: int) -> dict:
+def bench_mqtt(n: int, *, timeout: float | None = None, root: Path | None = None) -> dict:
+    """Outputs are counted by a subscriber; the run stops after ``timeout`` seconds (default 60 s
+    plus 20 ms per input) at the latest and reports what arrived."""
     import paho.mqtt.client as mqtt
 
     expected = outputs_per_run(n)
+    timeout = 60.0 + n / 50 if timeout is None else timeout
     with Mosquitto(inflight=1000) as broker:
         # create the processor's persistent session, then queue the inputs in it
-        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info") as proc:
+        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", root=root) as proc:
             proc.wait_for("subscribed to", timeout=30)
             proc.stop()
         seen = [0]
@@ -113,18 +120,19 @@ def bench_mqtt(n: int) -> dict:
         pub.disconnect()
         pub.loop_stop()
         time.sleep(0.5)
-        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", "--stats") as proc:
+        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", "--stats",
+                              root=root) as proc:
             proc.wait_for("connected to the MQTT broker", timeout=30)
             t0 = time.perf_counter()
-            stats = _drain(proc, seen, expected)
+            stats = _drain(proc, seen, expected, timeout)
         sub.disconnect()
         sub.loop_stop()
     return _result("mqtt (mosquitto 2, QoS 1, persistent session)", n, seen[0], expected, last[0] - t0, stats)
 
 
-def _drain(proc: ProcessorProcess, seen: list[int], expected: int) -> str:
-    """Wait (up to 10 minutes) until every expected output was received; stop the processor."""
-    deadline = time.monotonic() + 600
+def _drain(proc: ProcessorProcess, seen: list[int], expected: int, timeout: float) -> str:
+    """Wait (up to ``timeout`` s) until every expected output was received; stop the processor."""
+    deadline = time.monotonic() + timeout
     while seen[0] < expected and time.monotonic() < deadline:
         time.sleep(0.05)
     proc.stop()
@@ -132,13 +140,15 @@ def _drain(proc: ProcessorProcess, seen: list[int], expected: int) -> str:
 
 
 def _result(name: str, n: int, seen: int, expected: int, seconds: float, stats: str) -> dict:
-    rate = n / seconds if seconds > 0 else 0.0
+    # the inputs whose outputs arrived (all of them in a complete run) per second
+    rate = n * seen / expected / seconds if seconds > 0 and expected else 0.0
     print(f"{name}: {n} inputs -> {seen}/{expected} outputs received in {seconds:.2f} s: "
           f"{rate:,.0f} input msg/s end to end ({seen / seconds:,.0f} outputs/s)")
     for line in stats.splitlines():
         if "msg_per_s" in line or "records_in" in line:
             print("  processor " + line.split("stats: ", 1)[-1])
-    return {"name": name, "inputs": n, "outputs": seen, "seconds": seconds, "msg_per_s": rate}
+    return {"name": name, "inputs": n, "outputs": seen, "expected": expected, "seconds": seconds,
+            "msg_per_s": rate}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,11 +156,13 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("broker", choices=("kafka", "mqtt", "both"))
     ap.add_argument("--messages", "-n", type=int, default=100_000)
+    ap.add_argument("--root", type=Path, help="run the processor of this checkout (e.g. a baseline)")
+    ap.add_argument("--profile", type=Path, help="Kafka: write the processor's cProfile stats to this file")
     args = ap.parse_args(argv)
     if args.broker in ("kafka", "both"):
-        bench_kafka(args.messages)
+        bench_kafka(args.messages, root=args.root, profile=args.profile)
     if args.broker in ("mqtt", "both"):
-        bench_mqtt(args.messages)
+        bench_mqtt(args.messages, root=args.root)
     return 0
 
 
