@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from orjson import JSONDecodeError, dumps, loads
 
-from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
+from runtime.config import ConfigError, ProcessorSpec, parse_config
 from runtime.encode import BadResult, json_quote, value_bytes
 from runtime.logs import RateLimitedLog, logger
 from runtime.message import Message
@@ -78,20 +78,17 @@ class MappingInfo:
         return asdict(self)
 
 
-def _bind(functions: tuple, cells: dict[str, CellType]) -> list:
-    """The generated ``functions`` (of one enclosing function) again, their state variables
-    (``s<k>``) now the shared ``cells``; references among them (a handler passing itself on)
-    point to the new functions."""
-    own: dict[str, CellType] = {}
-    bound = []
-    for fn in functions:
-        code = fn.__code__
-        closure = tuple(cells[v] if v in cells else own.setdefault(v, CellType()) for v in code.co_freevars)
-        bound.append(FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, closure))
-    by_name = {fn.__name__: fn for fn in bound}
-    for name, cell in own.items():
-        cell.cell_contents = by_name[name]
-    return bound
+def _instantiate(template: FunctionType, cells: dict[str, CellType]) -> FunctionType:
+    """A copy of the generated function ``template`` whose free variables are ``cells`` (state
+    cells shared by all handlers, constants of one topic); its reference to itself (a handler
+    passing itself on) is to the copy."""
+    code = template.__code__
+    own = CellType()
+    closure = tuple(cells.get(v, own) for v in code.co_freevars)
+    assert all(v in cells or v == code.co_name for v in code.co_freevars), code.co_freevars
+    fn = FunctionType(code, template.__globals__, template.__name__, None, closure)
+    own.cell_contents = fn
+    return fn
 
 
 class _SlowCounters:
@@ -322,6 +319,7 @@ class StreamProcessor:
         # a millisecond per handler: minutes for 10,000 sources.
         self._ns = ns
         self._cells = {f"s{k}": CellType(MISSING) for k in range(len(aliases))}
+        self._shapes: dict[str, FunctionType] = {}  # handler source -> compiled template
         self._topics = []
         for topic, idxs in topics.items():
             used = set(idxs)
@@ -409,24 +407,46 @@ class StreamProcessor:
         spec = self.spec
         return f"<stream processor {spec.output_topic}._{spec.model_name}_{spec.model_version}>"
 
-    def _handler_source(self, h: int, writer: Writer) -> str:
-        """``topic<h>_<writer>()``, returning the handler of topic ``h`` for ``writer``."""
+    def _handler_source(self, h: int, writer: Writer) -> tuple[str, dict[str, Any]]:
+        """The handler of topic ``h`` for ``writer`` as the source of ``def shape():`` returning
+        it, and the values of the names it refers to: ``T`` the topic; per mapping ``j`` in the
+        order the handler uses them, ``f<j>`` its function, ``i<j>`` its index, ``o<j>`` its output
+        topic, ``q<j>`` that as JSON, ``p<j>``/``v<j>`` a pure static's payload start (as is /
+        escaped); ``s<a>`` the state variables (``state[a]`` names the alias index). Topics with
+        the same structure have the same source, compiled once."""
         topic, idxs, used, triggered = self._topics[h]
+        local = {k: f"s{a}" for a, k in enumerate(used)}
+        mappings = self._statics + triggered
+        consts: dict[str, Any] = {"T": topic, "state": used}
+        for j, i in enumerate(mappings):
+            m = self.spec.mappings[i]
+            consts.update({f"f{j}": m.compiled.fn, f"i{j}": i, f"o{j}": m.output_topic,
+                           f"q{j}": dumps(m.output_topic)})
+            prefix = self._static_prefix.get(i)
+            if prefix is not None:
+                consts[f"p{j}"] = prefix
+                consts[f"v{j}"] = escape_json_text(prefix[len(b'{"value":'):])
         L: list[str] = []
         w = L.append
-        w(f"def topic{h}_{writer.name}():")
-        w(f"    {' = '.join(f's{k}' for k in used)} = MISSING")
-        self._emit_handler(w, f"h{writer.name}{h}", topic, idxs, self._aliases, self._alias_index,
-                           self._statics, triggered, writer)
-        w(f"    return h{writer.name}{h}")
-        return "\n".join(L) + "\n"
+        w("def shape():")
+        names = [n for n in consts if n != "state"] + list(local.values())
+        w(f"    {' = '.join(names)} = None")
+        self._emit_handler(w, idxs, local, mappings, writer)
+        w("    return handler")
+        return "\n".join(L) + "\n", consts
 
     def _compile_on_first_call(self, h: int, j: int) -> Any:
         def first_call(*args: Any) -> Any:
             writer = _WRITERS[j]
-            ns = self._ns
-            exec(compile(self._handler_source(h, writer), self._code_name, "exec"), ns)  # noqa: S102
-            (fn,) = _bind((ns.pop(f"topic{h}_{writer.name}")(),), self._cells)
+            source, consts = self._handler_source(h, writer)
+            template = self._shapes.get(source)
+            if template is None:
+                ns = self._ns
+                exec(compile(source, self._code_name, "exec"), ns)  # noqa: S102 - generated by us
+                template = self._shapes[source] = ns.pop("shape")()
+            cells = {f"s{a}": self._cells[f"s{k}"] for a, k in enumerate(consts.pop("state"))}
+            cells.update((name, CellType(value)) for name, value in consts.items())
+            fn = _instantiate(template, cells)
             topic = self._topics[h][0]
             self._routes[j][topic] = fn
             if writer is RECORDS:
@@ -437,45 +457,55 @@ class StreamProcessor:
 
     @property
     def generated_source(self) -> str:
-        """The generated module: every handler (each compiled when first needed) and the entry
+        """The generated code: the handler of every topic for every writer (each compiled when
+        its topic's first message comes; topics of the same structure share one), and the entry
         points."""
-        return "".join(self._handler_source(h, writer) for h in range(len(self._topics))
-                       for writer in _WRITERS) + self._entry_source
+        parts = []
+        for h, (topic, *_) in enumerate(self._topics):
+            for writer in _WRITERS:
+                source, consts = self._handler_source(h, writer)
+                state = consts.pop("state")
+                bound = ", ".join([f"{k}={v!r}" for k, v in consts.items() if k[0] in "Tiop"]
+                                  + [f"s{a}={self._aliases[k]}" for a, k in enumerate(state)])
+                parts.append(f"# {writer.__class__.__name__} handler of {topic}: {bound}\n{source}")
+        return "".join(parts) + self._entry_source
 
-    def _emit_handler(self, w, name: str, topic: str, idxs: list[int], aliases: list[str],
-                      alias_index: dict[str, int], statics: list[int], dynamics: list[int],
+    def _emit_handler(self, w, idxs: list[int], local: dict[int, str], mappings: list[int],
                       writer: Writer) -> None:
-        """The handler of one source topic for one writer: validate, store, emit the outputs."""
+        """The handler of one source topic for one writer: validate, store, emit the outputs.
+        ``idxs``: the aliases the topic updates; ``local``: alias index -> state variable name;
+        ``mappings``: the statics and the triggered dynamics, in that order."""
         spec = self.spec
+        aliases = self._aliases
+        alias_index = self._alias_index
         updated = {aliases[k] for k in idxs}
-        T = repr(topic)
-        w(f"    def {name}({writer.params}):")
-        w(f"        nonlocal {', '.join(f's{k}' for k in idxs)}")
+        w(f"    def handler({writer.params}):")
+        w(f"        nonlocal {', '.join(local[k] for k in idxs)}")
         if writer.parses:
             # not an object (or an object after whitespace): counted here, without a call,
             # while the rate-limited log of this topic suppresses its warnings
             w("        first = payload[:1]")
             w("        if first != b'{':")
             w("            if first not in WS:")
-            w(f"                window = windows_get({T})")
+            w("                window = windows_get(T)")
             w("                if window is not None and clock() - window[0] < INTERVAL:")
             w("                    window[1] += 1")
             w("                    slow.invalid += 1")
             w("                    return")
-            w(f"            return odd({name}, {T}, payload, x, out)")
+            w("            return odd(handler, T, payload, x, out)")
             w("        try:")
             w("            obj = loads(payload)")
             w("        except JSONDecodeError as e:")
             w("            try:")
             w("                obj = slow_loads(payload, e)")
             w("            except Invalid as exc:")
-            w(f"                return invalid({T}, exc)")
+            w("                return invalid(T, exc)")
             text = "payload"
         else:
             # an already parsed payload: the text exists only if the input gave one
             text = "payload if payload is not None else dumps(obj)"
         w("        if obj.__class__ is not dict:")
-        w(f"            return invalid({T}, obj)")
+        w("            return invalid(T, obj)")
         w("        ts = obj.get('timestamp_ms')")
         w(f"        if ts.__class__ is int and 0 < ts <= {_TS_FAST_MAX}:")
         for line in writer.fast_suffix():
@@ -484,55 +514,55 @@ class StreamProcessor:
         w("            try:")
         w(f"                sfx = slow_ts(obj, {text})")
         w("            except Invalid as exc:")
-        w(f"                return invalid({T}, exc)")
+        w("                return invalid(T, exc)")
         for line in writer.slow_suffix():
             w("            " + line)
         w("        v = obj.get('value')")
         w("        if v is None:")
-        w(f"            return invalid({T}, obj)")
+        w("            return invalid(T, obj)")
         w("        c = v.__class__")
         w("        if c is not float and c is not str and c is not bool:")
         w("            v = to_js(v)")
-        w(f"        {' = '.join(f's{k}' for k in idxs)} = v")
-        if statics or dynamics:
+        w(f"        {' = '.join(local[k] for k in idxs)} = v")
+        if mappings:
             for line in writer.per_input():
                 w("        " + line)
-        for i in statics:
+        for j, i in enumerate(mappings):
             m = spec.mappings[i]
-            if m.compiled.is_pure:
-                if i in self._static_prefix:
-                    for line in writer.emit_static(self._static_prefix[i], m.output_topic):
-                        w("        " + line)
-            else:
-                self._emit_call(w, i, m, (), "        ", writer)
-        for i in dynamics:
-            m = spec.mappings[i]
-            deps = m.compiled.dependencies
-            args = [f"s{alias_index[d]}" for d in deps]
-            unknown = [f"s{alias_index[d]}" for d in deps if d not in updated]
+            c = m.compiled
+            if c.is_static:
+                if c.is_pure:
+                    if i in self._static_prefix:
+                        for line in writer.emit_static(j):
+                            w("        " + line)
+                else:
+                    self._emit_call(w, j, (), "        ", writer)
+                continue
+            args = [local[alias_index[d]] for d in c.dependencies]
+            unknown = [local[alias_index[d]] for d in c.dependencies if d not in updated]
             if unknown:
                 w(f"        if {' and '.join(f'{s} is not MISSING' for s in unknown)}:")
-                self._emit_call(w, i, m, args, "            ", writer)
+                self._emit_call(w, j, args, "            ", writer)
                 w("        else:")
-                w(f"            waiting({i}, ({', '.join(args)},))")
+                w(f"            waiting(i{j}, ({', '.join(args)},))")
             else:
-                self._emit_call(w, i, m, args, "        ", writer)
+                self._emit_call(w, j, args, "        ", writer)
 
     @staticmethod
-    def _emit_call(w, i: int, m: MappingSpec, args: list[str] | tuple, ind: str, writer: Writer) -> None:
+    def _emit_call(w, j: int, args: list[str] | tuple, ind: str, writer: Writer) -> None:
         w(f"{ind}try:")
-        w(f"{ind}    r = F{i}({', '.join(args)})")
+        w(f"{ind}    r = f{j}({', '.join(args)})")
         w(f"{ind}except Exception as e:")
-        w(f"{ind}    fail({i}, e)")
+        w(f"{ind}    fail(i{j}, e)")
         w(f"{ind}else:")
         w(f"{ind}    if r.__class__ is float:")
-        w(f"{ind}        rb = n2b(r) if r - r == 0.0 else non_finite({i}, r)  # NaN, +-Infinity: no output")
+        w(f"{ind}        rb = n2b(r) if r - r == 0.0 else non_finite(i{j}, r)  # NaN, +-Infinity: no output")
         w(f"{ind}    elif r.__class__ is str:")
         w(f"{ind}        rb = {writer.str_fn}(r)")
         w(f"{ind}    else:")
-        w(f"{ind}        rb = {writer.general_fn}({i}, r)")
+        w(f"{ind}        rb = {writer.general_fn}(i{j}, r)")
         w(f"{ind}    if rb is not None:")
-        for line in writer.emit("rb", m.output_topic):
+        for line in writer.emit("rb", j):
             w(f"{ind}        {line}")
 
     # ----------------------------------------------------------------- public API

@@ -104,39 +104,41 @@ class Writer:
         """Once per valid input, before its outputs."""
         return []
 
-    def emit(self, rb: str, topic: str) -> list[str]:
-        """One output whose value is written by the expression ``rb`` (bytes), on ``topic``."""
+    def emit(self, rb: str, j: int) -> list[str]:
+        """One output of the handler's mapping ``j`` whose value is written by the expression
+        ``rb`` (bytes). The generated code names its output topic ``o<j>`` (``q<j>``: as JSON)."""
         raise NotImplementedError
 
-    def emit_static(self, prefix: bytes, topic: str) -> list[str]:
-        """One output of a pure static mapping whose ``{"value":<v>`` is ``prefix``."""
+    def emit_static(self, j: int) -> list[str]:
+        """One output of the pure static mapping ``j`` whose ``{"value":<v>`` is ``p<j>``
+        (``v<j>``: ``<v>`` escaped as JSON string content)."""
         raise NotImplementedError
 
 
 class MessageWriter(Writer):
     name = "m"
 
-    def emit(self, rb: str, topic: str) -> list[str]:
-        return self._message(f"b'{{\"value\":' + {rb} + sfx", topic)
+    def emit(self, rb: str, j: int) -> list[str]:
+        return self._message(f"b'{{\"value\":' + {rb} + sfx", j)
 
-    def emit_static(self, prefix: bytes, topic: str) -> list[str]:
-        return self._message(f"{prefix!r} + sfx", topic)
+    def emit_static(self, j: int) -> list[str]:
+        return self._message(f"p{j} + sfx", j)
 
     @staticmethod
-    def _message(payload: str, topic: str) -> list[str]:
+    def _message(payload: str, j: int) -> list[str]:
         # Message's __init__ is skipped: outputs are bytes and a dict of strings by construction
-        return ["d = x.copy()", f"d['umh_topic'] = {topic!r}",
+        return ["d = x.copy()", f"d['umh_topic'] = o{j}",
                 "m = new(M)", f"m.payload = {payload}", "m.meta = d", "out.append(m)"]
 
 
 class RecordWriter(Writer):
     name = "r"
 
-    def emit(self, rb: str, topic: str) -> list[str]:
-        return [f"out.append(({topic!r}, b'{{\"value\":' + {rb} + sfx, x))"]
+    def emit(self, rb: str, j: int) -> list[str]:
+        return [f"out.append((o{j}, b'{{\"value\":' + {rb} + sfx, x))"]
 
-    def emit_static(self, prefix: bytes, topic: str) -> list[str]:
-        return [f"out.append(({topic!r}, {prefix!r} + sfx, x))"]
+    def emit_static(self, j: int) -> list[str]:
+        return [f"out.append((o{j}, p{j} + sfx, x))"]
 
 
 class JsonLinesWriter(Writer):
@@ -164,9 +166,8 @@ class JsonLinesWriter(Writer):
                 "    pre, post = mfrag(x)",
                 "    sfx += pre"]
 
-    def emit(self, rb: str, topic: str) -> list[str]:
-        return [f"out += ({_LINE_VALUE!r}, {rb}, sfx, {dumps(topic)!r}, post)"]
+    def emit(self, rb: str, j: int) -> list[str]:
+        return [f"out += ({_LINE_VALUE!r}, {rb}, sfx, q{j}, post)"]
 
-    def emit_static(self, prefix: bytes, topic: str) -> list[str]:
-        value = escape_json_text(prefix[len(b'{"value":'):])
-        return [f"out += ({_LINE_VALUE!r}, {value!r}, sfx, {dumps(topic)!r}, post)"]
+    def emit_static(self, j: int) -> list[str]:
+        return [f"out += ({_LINE_VALUE!r}, v{j}, sfx, q{j}, post)"]
