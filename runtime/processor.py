@@ -1,14 +1,19 @@
 """The stream processor: configuration compiled into one specialised handler per source topic.
 
 At load time every mapping is compiled, pure static mappings are evaluated once and their payload
-prefix precomputed, and a Python module is generated (``StreamProcessor.generated_source``) with:
+prefix precomputed, the topics and aliases are indexed once (the build is linear in both), and
+Python code is generated (``StreamProcessor.generated_source``):
 
-* the state as closure cells (``s0``, ``s1``, ... one per alias, ``MISSING`` until a value comes),
-* one handler per source topic that parses and validates the payload, updates the aliases of that
-  topic, emits the static mappings, then calls the compiled function (``CompiledExpression.fn``)
-  of every dynamic mapping depending on those aliases, positionally with the state cells, and
-  builds the output messages from precomputed topics and byte fragments,
-* ``process`` / ``process_batch``: one dict lookup on ``umh_topic`` picks the handler.
+* the state as closure cells (one per alias, ``MISSING`` until a value comes), shared by all
+  handlers,
+* per source topic and output writer (``runtime/writers.py``), a handler that parses and
+  validates the payload, updates the aliases of that topic, emits the static mappings, then calls
+  the compiled function (``CompiledExpression.fn``) of every dynamic mapping depending on those
+  aliases, positionally with the state cells, and writes the outputs from precomputed topics and
+  byte fragments; compiled when its topic's first message comes, one template per structure,
+* the entry points — ``process`` / ``process_batch`` (``Message`` objects), ``process_records``
+  (connector records), ``write_json_lines`` (the CLI's output bytes): one dict lookup on
+  ``umh_topic`` picks the handler.
 
 Everything unusual (invalid payloads, failing mappings, odd numbers) leaves the generated code
 for the helpers below, so the common path stays a straight line.
@@ -309,14 +314,13 @@ class StreamProcessor:
             "qe": quoted_escaped, "egeneral": self._general_result_escaped, "esc": escape_json_text,
             "mfrag": meta_fragments, "MPRE1": META_PRE_TOPIC_ONLY, "MPOST1": META_POST_TOPIC_ONLY,
         }
-        for i, m in enumerate(spec.mappings):
-            ns[f"F{i}"] = m.compiled.fn
 
-        # Each handler is generated inside a function of its own whose locals are the state
-        # variables it uses, and then rebound to cells shared by all handlers (``_bind``); it is
-        # compiled when its topic's first message comes through its entry point. One enclosing
-        # function for all handlers, compiled at once, costs (functions x variables) and about
-        # a millisecond per handler: minutes for 10,000 sources.
+        # Each handler is generated inside a function of its own (``shape``) whose locals are
+        # the state variables and constants it uses, and each copy of it gets cells of its own
+        # for the constants and the shared state cells (``_instantiate``); it is compiled when
+        # its topic's first message comes through its entry point, once per distinct source.
+        # One enclosing function for all handlers, compiled at once, costs (functions x
+        # variables) and a millisecond per handler: minutes for 10,000 sources.
         self._ns = ns
         self._cells = {f"s{k}": CellType(MISSING) for k in range(len(aliases))}
         self._shapes: dict[str, FunctionType] = {}  # handler source -> compiled template
