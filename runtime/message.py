@@ -7,7 +7,9 @@ class Message:
     """One message: ``payload`` (bytes) and ``meta`` (``dict[str, str]``; ``umh_topic`` routes it).
 
     A plain slotted class: creating one is as cheap as Python allows, which matters because the
-    processor creates one per output.
+    processor creates one per output. The processor's generated code creates its outputs without
+    ``__init__`` (``object.__new__`` and the two slots): they are bytes and a dict of strings by
+    construction, so whatever ``__init__`` checks for library callers is not paid per output.
     """
 
     __slots__ = ("payload", "meta")

@@ -215,3 +215,23 @@ def test_build_is_linear_in_topics_and_mappings():
     # message k completes m(k-1) = a(k-1) + a(k); the last one also m(n-1) = a(n-1) + a0
     assert len(out) == n
     assert out[-1].payload == b'{"value":%d,"timestamp_ms":1}' % (n - 1)
+
+
+def test_topics_of_one_structure_share_a_template_with_their_own_constants():
+    """50 topics of the same structure: one compiled handler per writer, each copy bound to its
+    own topic, output topic, mapping function and state (a wrong binding shows in the bytes)."""
+    n = 50
+    config = {"output_topic": PREFIX, "model": {"name": "m", "version": "v1"},
+              "sources": {f"a{k}": f"{PREFIX}._raw.t{k}" for k in range(n)},
+              "mapping": {f"m{k}": f"a{k} * {k + 1}" for k in range(n)}}
+    p = StreamProcessor(config, log=RateLimitedLog(_QUIET))
+    msgs = [Message(b'{"value":%d,"timestamp_ms":7}' % k, {"umh_topic": f"{PREFIX}._raw.t{k}", "x": str(k)})
+            for k in reversed(range(n))]
+    out = p.process_batch(msgs)
+    assert [(m.meta, m.payload) for m in out] == [
+        ({"umh_topic": f"{PREFIX}._m_v1.m{k}", "x": str(k)}, b'{"value":%d,"timestamp_ms":7}' % (k * (k + 1)))
+        for k in reversed(range(n))]
+    records = p.process_records([(m.meta["umh_topic"], m.payload, None) for m in msgs])
+    assert [(t, v) for t, v, _ in records] == [(m.meta["umh_topic"], m.payload) for m in out]
+    assert len(p._shapes) == 2  # the Message and the record writers' templates
+    assert p.state() == {f"a{k}": float(k) for k in range(n)}
