@@ -118,17 +118,20 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bad_line(line: bytes, lineno: int, obj: object = None, exc: Exception | None = None) -> bool:
-    """Report why input line ``lineno`` is skipped; False for a blank line (not reported)."""
+def _bad_line(line: bytes, lineno: int, obj: Any = None, exc: orjson.JSONDecodeError | None = None) -> bool:
+    """Report why input line ``lineno`` is skipped (``exc``: it is not JSON; else ``obj`` is what
+    it parsed to); False for a blank line, which is skipped silently."""
     if exc is not None:
         if not line.strip():
             return False
-        _err(f"input line {lineno}: not valid JSON ({exc.msg}); skipped")  # type: ignore[attr-defined]
-    elif obj.__class__ is not dict:
+        _err(f"input line {lineno}: not valid JSON ({exc.msg}); skipped")
+        return True
+    if obj.__class__ is not dict:
         _err(f"input line {lineno}: expected an object {{\"payload\": ..., \"meta\": {{...}}}}; skipped")
-    elif obj.get("meta").__class__ is not dict or not all(  # type: ignore[attr-defined]
-            v.__class__ is str for v in obj["meta"].values()):  # type: ignore[index]
-        what = "lacks \"meta\"" if obj.get("meta") is None else "\"meta\" is not an object of strings"  # type: ignore[attr-defined]
+        return True
+    meta = obj.get("meta")
+    if meta.__class__ is not dict or not all(v.__class__ is str for v in meta.values()):
+        what = "lacks \"meta\"" if meta is None else "\"meta\" is not an object of strings"
         _err(f"input line {lineno}: {what}; skipped")
     else:
         _err(f"input line {lineno}: lacks \"payload\"; skipped")
