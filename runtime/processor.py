@@ -510,7 +510,11 @@ class StreamProcessor:
             text = "payload if payload is not None else dumps(obj)"
         w("        if obj.__class__ is not dict:")
         w("            return invalid(T, obj)")
-        w("        ts = obj.get('timestamp_ms')")
+        # subscripts, not .get(): cheaper in the common case; a missing field is the slow path
+        w("        try:")
+        w("            ts = obj['timestamp_ms']")
+        w("        except KeyError:")
+        w("            ts = None")
         w(f"        if ts.__class__ is int and 0 < ts <= {_TS_FAST_MAX}:")
         for line in writer.fast_suffix():
             w("            " + line)
@@ -521,7 +525,10 @@ class StreamProcessor:
         w("                return invalid(T, exc)")
         for line in writer.slow_suffix():
             w("            " + line)
-        w("        v = obj.get('value')")
+        w("        try:")
+        w("            v = obj['value']")
+        w("        except KeyError:")
+        w("            v = None")
         w("        if v is None:")
         w("            return invalid(T, obj)")
         w("        c = v.__class__")

@@ -60,6 +60,9 @@ META_PRE_TOPIC_ONLY = b'","meta":{"umh_topic":'
 META_POST_TOPIC_ONLY = b"}}\n"
 
 
+_META_FRAGMENTS: dict[tuple, tuple[bytes, bytes]] = {}
+
+
 def meta_fragments(meta: Mapping[str, str]) -> tuple[bytes, bytes]:
     """The output line around the ``umh_topic`` value, for the input's metadata ``meta`` (which
     has ``umh_topic``: it was routed on it): ``(pre, post)`` with ``pre`` closing the payload
@@ -67,11 +70,22 @@ def meta_fragments(meta: Mapping[str, str]) -> tuple[bytes, bytes]:
     the closing braces and the newline. The key order is the input's, as ``dict.copy`` keeps it."""
     if len(meta) == 1:
         return META_PRE_TOPIC_ONLY, META_POST_TOPIC_ONLY
-    items = list(meta.items())
+    items = tuple(meta.items())
+    try:
+        known = _META_FRAGMENTS.get(items)  # a feed's extra metadata mostly repeats
+        cacheable = True
+    except TypeError:  # an unhashable value (not a string): worked out every time
+        known, cacheable = None, False
+    if known is not None:
+        return known
     k = next(j for j, (key, _) in enumerate(items) if key == "umh_topic")
     before, after = items[:k], items[k + 1:]
     pre = b'","meta":' + (dumps(dict(before))[:-1] + b"," if before else b"{") + b'"umh_topic":'
     post = (b"," + dumps(dict(after))[1:] if after else b"}") + b"}\n"
+    if cacheable:
+        if len(_META_FRAGMENTS) >= 4096:
+            _META_FRAGMENTS.clear()
+        _META_FRAGMENTS[items] = pre, post
     return pre, post
 
 

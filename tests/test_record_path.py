@@ -235,3 +235,11 @@ def test_topics_of_one_structure_share_a_template_with_their_own_constants():
     assert [(t, v) for t, v, _ in records] == [(m.meta["umh_topic"], m.payload) for m in out]
     assert len(p._shapes) == 2  # the Message and the record writers' templates
     assert p.state() == {f"a{k}": float(k) for k in range(n)}
+
+
+def test_meta_fragments_of_unhashable_values_are_not_cached():
+    meta = {"a": ["x"], "umh_topic": "t"}
+    for _ in range(2):
+        pre, post = meta_fragments(meta)
+        assert b'{"payload":"' + pre + b'"X"' + post == orjson.dumps(
+            {"payload": "", "meta": {"a": ["x"], "umh_topic": "X"}}) + b"\n"
