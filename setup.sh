@@ -11,4 +11,6 @@ if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
         echo "setup.sh: install mosquitto (apt-get install mosquitto) for the MQTT tests" >&2
     fi
 fi
+# esprima 4.0.1 (an older project version) and esprima-fork own the same module: never both
+python3 -m pip uninstall --quiet --disable-pip-version-check -y esprima >/dev/null 2>&1 || true
 python3 -m pip install --quiet --disable-pip-version-check -e '.[dev,connectors,bench]'
