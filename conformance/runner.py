@@ -193,14 +193,30 @@ class Conformance:
         of the python engine give exactly the bytes of its ``process_batch``."""
         import orjson
 
-        from runtime import StreamProcessor
+        from runtime import ConfigError, StreamProcessor
         from runtime.logs import RateLimitedLog
 
         processors = {}
+        refused: dict[str, list[str]] = {}
         for path in ("python", "quickjs", "records", "lines"):
             engine = "quickjs" if path == "quickjs" else "python"
-            processors[path] = StreamProcessor(config, engine=engine, log=RateLimitedLog(_QUIET))
+            try:
+                processors[path] = StreamProcessor(config, engine=engine, log=RateLimitedLog(_QUIET))
+            except ConfigError as exc:  # e.g. a static that can never output: a load error
+                refused[engine] = [e.split(": ", 1)[0] for e in exc.errors]  # the fields, not the
+                # wording (JavaScript error messages differ between the engines)
         c = self.counts.setdefault(("processor", family), Counts())
+        if refused:  # both engines must refuse the configuration, naming the same fields
+            ok = refused.get("python") == refused.get("quickjs")
+            c.cases += 1
+            c.agree += ok
+            c.python += 1
+            if not ok:
+                self.disagreements.append(Disagreement(
+                    "processor", family, json.dumps(config.get("mapping"), ensure_ascii=False),
+                    {"payload": "(load)", "meta": {}}, "python",
+                    Outcome(value=repr(refused.get("python"))), Outcome(value=repr(refused.get("quickjs")))))
+            return ok
         all_ok = True
         for message in messages:
             outs = {e: [(m.payload, m.meta) for m in processors[e].process_batch([message])]

@@ -32,11 +32,13 @@ from typing import Any
 import yaml
 from orjson import JSONDecodeError, dumps, loads
 
+from runtime import yaml12
 from runtime.config import ConfigError, ProcessorSpec, parse_config
 from runtime.encode import BadResult, json_quote, value_bytes
-from runtime.logs import RateLimitedLog, logger
+from runtime.logs import RateLimitedLog, logger, shorten, topic_key
 from runtime.message import Message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
+from runtime.watch import DONE, STEP, SourceWatch
 from runtime.writers import (
     META_POST_TOPIC_ONLY,
     META_PRE_TOPIC_ONLY,
@@ -49,6 +51,7 @@ from runtime.writers import (
     quoted_escaped,
 )
 from transpiler.jslib.numbers import number_to_bytes, number_to_string
+from transpiler.quickjs_engine import QuickJSEngine
 
 __all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
 
@@ -136,7 +139,11 @@ def _odd_start_message(topic: str, payload: bytes) -> str:
             reason = f"not a JSON object but {describe_json_type(slow_loads(payload, exc))}"
         except Invalid as invalid:
             reason = str(invalid)
-    return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
+    return (f"invalid timeseries payload on {topic}: {reason}; payload {shorten(payload)}; {EXPECTED}; "
+            "skipping")
+
+
+_NOT_OBJECT = "not-object"  # the rate-limit kind of payloads that are not a JSON object
 
 
 class StreamProcessor:
@@ -144,17 +151,26 @@ class StreamProcessor:
 
     ``StreamProcessor(config, engine="auto", limits=None)``; raises ``ConfigError`` listing every
     configuration problem. ``process(message)`` and ``process_batch(messages)`` return the output
-    messages; ``describe()``, ``metrics`` and ``state()`` inspect it.
+    messages; ``describe()``, ``metrics`` and ``state()`` inspect it. Nothing a message contains
+    raises out of them: a message that cannot be processed is counted as invalid and logged
+    with its reason. ``silent_after_messages``/``silent_after_seconds``: when a source topic
+    has received no valid message after that many messages or seconds, it is named in a warning.
     """
 
     def __init__(self, config: Mapping, *, engine: str = "auto", limits: Any = None,
-                 log: RateLimitedLog | None = None) -> None:
-        self.spec: ProcessorSpec = parse_config(config, engine=engine, limits=limits)
+                 log: RateLimitedLog | None = None, silent_after_messages: int = 10_000,
+                 silent_after_seconds: float = 60.0) -> None:
+        # its own QuickJS worker and context: configurations share no JavaScript state
+        self.spec: ProcessorSpec = parse_config(config, engine=engine,
+                                                limits=QuickJSEngine.for_configuration(limits))
         self.engine = engine
         self.log = log if log is not None else RateLimitedLog()
         self._slow = _SlowCounters()
         self._static_prefix: dict[int, bytes] = {}  # pure static mapping index -> b'{"value":...'
         self._precompute_statics()
+        self._watch = SourceWatch(self.spec.sources, lambda: self._state(), MISSING, self.log.logger,
+                                  after_messages=silent_after_messages,
+                                  after_seconds=silent_after_seconds)
         (self.process, self.process_batch, self.process_records, self.write_json_lines,
          self._counters, self._state) = self._generate()
 
@@ -165,15 +181,22 @@ class StreamProcessor:
         for YAML syntax errors and invalid configurations)."""
         text = Path(path).read_text(encoding="utf-8")
         try:
-            config = yaml.safe_load(text)
+            config, problems = yaml12.load(text)  # YAML 1.2: every scalar is the text written
         except yaml.YAMLError as exc:
             raise ConfigError([f"{path}: YAML syntax error: {exc}"]) from None
-        return cls(config if config is not None else {}, **options)
+        config = config if config is not None else {}
+        if problems:  # duplicate keys: reported with every other problem
+            parse_config(config, engine=options.get("engine", "auto"), limits=options.get("limits"),
+                         problems=[f"{path}: {p}" for p in problems])
+        return cls(config, **options)
 
     def _precompute_statics(self) -> None:
         for i, m in enumerate(self.spec.mappings):
             c = m.compiled
             if not c.is_static or not c.is_pure:
+                continue
+            if m.static_bytes is not None:  # evaluated by parse_config (a failing one is refused)
+                self._static_prefix[i] = b'{"value":' + m.static_bytes
                 continue
             try:
                 self._static_prefix[i] = b'{"value":' + value_bytes(c.fn())
@@ -184,14 +207,20 @@ class StreamProcessor:
     def _mapping_failed(self, i: int, exc: BaseException, note: str = "") -> None:
         self._slow.mapping_errors += 1
         m = self.spec.mappings[i]
-        if isinstance(exc, BadResult):
-            what = str(exc)
-        elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
-            what = f"{exc.name}: {exc.message}"  # JSError
-        else:
-            what = f"{type(exc).__name__}: {exc}"
-        self.log.warning(i,  # keys: mapping index (int) or source topic (str)
-                         f"mapping '{m.path}' ({m.source}) failed: {what}; no output for it{note}")
+
+        def message() -> str:  # made only when logged (a failing mapping fails on every message)
+            if isinstance(exc, BadResult):
+                what = str(exc)
+            elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
+                what = f"{exc.name}: {exc.message}"  # JSError
+            else:
+                what = f"{type(exc).__name__}: {exc}"
+            source = m.source if len(m.source) <= 80 else m.source[:80] + "..."
+            if len(what) > 200:
+                what = what[:200] + f"... ({len(what):,} characters)"
+            return f"mapping '{m.path}' ({source}) failed: {what}; no output for it{note}"
+
+        self.log.warning(i, message)  # keys: a mapping index, or topic_key(source topic, kind)
 
     def _general_result(self, i: int, r: object) -> bytes | None:
         try:
@@ -207,19 +236,60 @@ class StreamProcessor:
     def _non_finite(self, i: int, r: float) -> None:
         self._mapping_failed(i, BadResult(f"result is {number_to_string(r)}"))
 
-    def _invalid(self, topic: str, what: object) -> None:
+    def _invalid(self, topic: str, what: object, payload: bytes = b"") -> None:
         self._slow.invalid += 1
+        if isinstance(what, Invalid):
+            kind = what.kind
+        elif isinstance(what, dict):
+            kind = "value"
+        else:
+            kind = _NOT_OBJECT
 
         def message() -> str:
             if isinstance(what, Invalid):
                 reason = str(what)
+                if kind == "json":
+                    reason += f"; payload {shorten(payload)}"
             elif isinstance(what, dict):
                 reason = 'missing "value"' if "value" not in what else '"value" is null'
             else:
                 reason = f"not a JSON object but {describe_json_type(what)}"
             return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
 
-        self.log.warning(topic, message)
+        self.log.warning(topic_key(topic, kind), message)
+
+    def _poison(self, message: object, exc: Exception) -> None:
+        """A message whose processing raised (``process``/``process_batch`` never let it out):
+        counted as invalid, logged with its reason, rate-limited per (topic, kind)."""
+        self._slow.invalid += 1
+        meta = getattr(message, "meta", None)
+        topic = meta.get("umh_topic") if isinstance(meta, dict) else None
+        shown = topic if topic.__class__ is str else "?"
+        if isinstance(exc, Invalid):
+            kind, reason = exc.kind, str(exc)
+        elif message.__class__ is not Message and not isinstance(message, Message):
+            kind, reason = "type", f"not a Message but {type(message).__name__}"
+        elif not isinstance(meta, dict):
+            kind, reason = "meta", f"meta is {type(meta).__name__}, not a dict of str"
+        elif topic is not None and topic.__class__ is not str:
+            kind, reason = "meta", f"umh_topic is {type(topic).__name__} {shorten(topic)}, not a str"
+        else:
+            kind = "error"
+            reason = f"processing it raised {type(exc).__name__}: {shorten(str(exc))}"
+        self.log.warning(topic_key(shown, kind), f"invalid message on {shown}: {reason}; skipping")
+
+    def _poison_record(self, topic: object, exc: Exception) -> None:
+        """``_poison`` for the entry points that take an input as parts (``process_records``,
+        ``write_json_lines``): the input is counted as invalid and logged with its topic."""
+        self._slow.invalid += 1
+        if topic.__class__ is bytes:
+            topic = topic.decode("utf-8", "replace")  # type: ignore[union-attr]
+        shown = topic if topic.__class__ is str else "?"
+        if isinstance(exc, Invalid):
+            kind, reason = exc.kind, str(exc)
+        else:
+            kind, reason = "error", f"processing it raised {type(exc).__name__}: {shorten(str(exc))}"
+        self.log.warning(topic_key(shown, kind), f"invalid message on {shown}: {reason}; skipping")
 
     def _make_odd_start(self):
         slow = self._slow
@@ -241,11 +311,12 @@ class StreamProcessor:
                 if stripped[:1] == b"{":
                     return handler(stripped, meta, out)
             slow.invalid += 1
-            window = windows.get(topic)  # RateLimitedLog.warning's suppression, inlined
+            key = topic_key(topic, _NOT_OBJECT)
+            window = windows.get(key)  # RateLimitedLog.warning's suppression, inlined
             if window is not None and clock() - window[0] < log.interval:
                 window[1] += 1
                 return None
-            warning(topic, message, topic, payload)
+            warning(key, message, topic, payload)
             return None
 
         return odd_start
@@ -267,7 +338,7 @@ class StreamProcessor:
                 try:
                     obj = slow_loads(payload, e)
                 except Invalid as exc:
-                    return self._invalid(topic, exc)
+                    return self._invalid(topic, exc, payload)
             return handler(obj, payload, meta, out)
 
         return text
@@ -303,7 +374,8 @@ class StreamProcessor:
         ns: dict[str, Any] = {
             "loads": loads, "JSONDecodeError": JSONDecodeError, "Invalid": Invalid,
             "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
-            "new": object.__new__, "dumps": dumps,
+            "new": object.__new__, "dumps": dumps, "poison": self._poison, "poison_r": self._poison_record,
+            "watch": self._watch.check, "DONE": DONE, "STEP": STEP,
             "MISSING": MISSING, "jq": json_quote, "n2b": number_to_bytes, "invalid": self._invalid,
             "fail": self._mapping_failed,
             "general": self._general_result, "non_finite": self._non_finite, "waiting": self._waiting,
@@ -337,50 +409,64 @@ class StreamProcessor:
         w = L.append
         w("def entry_points(get_m, get_r, get_l):")
         w("    n_in = n_out = n_missing = n_unknown = 0")
+        w("    watch_at = STEP")
+
         def route(ind: str, writer: Writer, prelude: tuple[str, ...], call: tuple[str, ...],
-                  drop: str) -> None:
+                  drop: str, poison: str) -> None:
             """The per-message step, written once for every entry point: one dict lookup on
-            umh_topic picks the handler; no topic or a foreign one is dropped unparsed."""
-            for line in ("n_in += 1", *prelude, f"h = get_{writer.name}(topic)", "if h is None:",
+            umh_topic picks the handler; no topic or a foreign one is dropped unparsed. Whatever
+            a message makes raise (a payload nested too deep, a meta that is not a dict) is that
+            message's problem: counted as invalid, and the others go on (no cost until raised)."""
+            w(ind + "n_in += 1")
+            w(ind + "try:")
+            for line in (*prelude, f"h = get_{writer.name}(topic)", "if h is None:",
                          "    if topic is None:", "        n_missing += 1", "    else:",
                          "        n_unknown += 1", f"    {drop}", *call):
-                w(ind + line)
+                w(ind + "    " + line)
+            w(ind + "except Exception as e:")
+            w(ind + f"    {poison}")
 
         def batch(signature: str, loop: str, writer: Writer, prelude: tuple[str, ...],
-                  call: tuple[str, ...], count: str) -> None:
+                  call: tuple[str, ...], count: str, poison: str) -> None:
             # The cyclic GC is paused for the length of a batch: the outputs it accumulates are
             # acyclic, but thousands of live containers make every collection pass longer, so
             # the per-message cost would grow with the batch size (restored even if one raises).
             w(f"    def {signature}:")
-            w("        nonlocal n_in, n_out, n_missing, n_unknown")
+            w("        nonlocal n_in, n_out, n_missing, n_unknown, watch_at")
             w("        out = []")
             w("        collecting = gc_isenabled()")
             w("        if collecting:")
             w("            gc_disable()")
             w("        try:")
             w(f"            for {loop}:")
-            route("                ", writer, prelude, call, "continue")
+            route("                ", writer, prelude, call, "continue", poison)
             w("        finally:")
             w("            if collecting:")
             w("                gc_enable()")
             w(f"        n_out += {count}")
+            w("        if watch_at != DONE:")
+            w("            watch_at = watch(n_in)")
             w("        return out")
 
         from_message = ("meta = message.meta", "topic = meta.get('umh_topic')")
         w("    def process(message):")
-        w("        nonlocal n_in, n_out, n_missing, n_unknown")
+        w("        nonlocal n_in, n_out, n_missing, n_unknown, watch_at")
         w("        out = []")
-        route("        ", MESSAGES, from_message, ("h(message.payload, meta, out)",), "return out")
+        route("        ", MESSAGES, from_message, ("h(message.payload, meta, out)",), "return out",
+              "poison(message, e)")
         w("        n_out += len(out)")
+        w("        if n_in >= watch_at:")
+        w("            watch_at = watch(n_in)")
         w("        return out")
         batch("process_batch(messages)", "message in messages", MESSAGES, from_message,
-              ("h(message.payload, meta, out)",), "len(out)")
+              ("h(message.payload, meta, out)",), "len(out)", "poison(message, e)")
         batch("process_records(records)", "topic, payload, x in records", RECORDS, (),
-              ("h(payload, x, out)",), "len(out)")
+              ("h(payload, x, out)",), "len(out)", "poison_r(topic, e)")
         batch("write_json_lines(entries)", "payload, meta in entries", LINES,
               ("topic = meta.get('umh_topic')",),
               ("if payload.__class__ is bytes:", "    text(h, topic, payload, meta, out)",
-               "else:", "    h(payload, None, meta, out)"), f"len(out) // {LINES.fragments}")
+               "else:", "    h(payload, None, meta, out)"), f"len(out) // {LINES.fragments}",
+              "poison_r(meta.get('umh_topic') if meta.__class__ is dict else None, e)")
         w("    def counters():")
         w("        return n_in, n_out, n_missing, n_unknown")
         w("    return process, process_batch, process_records, write_json_lines, counters")
@@ -421,7 +507,7 @@ class StreamProcessor:
         topic, idxs, used, triggered = self._topics[h]
         local = {k: f"s{a}" for a, k in enumerate(used)}
         mappings = self._statics + triggered
-        consts: dict[str, Any] = {"T": topic, "state": used}
+        consts: dict[str, Any] = {"T": topic, "K": topic_key(topic, _NOT_OBJECT), "state": used}
         for j, i in enumerate(mappings):
             m = self.spec.mappings[i]
             consts.update({f"f{j}": m.compiled.fn, f"i{j}": i, f"o{j}": m.output_topic,
@@ -491,7 +577,7 @@ class StreamProcessor:
             w("        first = payload[:1]")
             w("        if first != b'{':")
             w("            if first not in WS:")
-            w("                window = windows_get(T)")
+            w("                window = windows_get(K)")
             w("                if window is not None and clock() - window[0] < INTERVAL:")
             w("                    window[1] += 1")
             w("                    slow.invalid += 1")
@@ -503,7 +589,7 @@ class StreamProcessor:
             w("            try:")
             w("                obj = slow_loads(payload, e)")
             w("            except Invalid as exc:")
-            w("                return invalid(T, exc)")
+            w("                return invalid(T, exc, payload)")
             text = "payload"
         else:
             # an already parsed payload: the text exists only if the input gave one
@@ -522,7 +608,7 @@ class StreamProcessor:
         w("            try:")
         w(f"                sfx = slow_ts(obj, {text})")
         w("            except Invalid as exc:")
-        w("                return invalid(T, exc)")
+        w(f"                return invalid(T, exc, {text})")
         for line in writer.slow_suffix():
             w("            " + line)
         w("        try:")

@@ -13,6 +13,13 @@ to 10 s); every (re)connect subscribes again. A second instance with the same cl
 the session over and the first one stops with a message (at once if the broker says "Session
 taken over", else after its connection was closed by the broker three times in a row within
 seconds of connecting).
+
+An output that cannot be published (larger than the Maximum Packet Size the broker announced in
+its CONNACK, refused by paho, or answered with an MQTT 5 failure reason code) is a poison
+record: counted (``outputs_refused``), logged with its topic and the input message ids of its
+batch, and skipped; its input is still acknowledged, so the broker does not redeliver it
+forever. (Sent anyway, a too-large PUBLISH makes the broker close the connection, and the
+persistent session would resend it at every reconnect.)
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections import deque
 from typing import Any
 
 from runtime.connectors.common import ConnectorError, RunStats, Stopper, umh_to_mqtt
+from runtime.logs import RateLimitedLog, shorten
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.mqtt")
@@ -90,6 +98,11 @@ class MqttConnector:
         self.outstanding: dict[int, _Batch] = {}  # mid -> batch
         self.early: set[int] = set()  # acknowledged before we registered the mid
         self._props: dict[tuple, Any] = {}
+        self._refusals = RateLimitedLog(log, 10.0)
+        self._payload_size_rc = mqtt.MQTT_ERR_PAYLOAD_SIZE
+        # the broker's Maximum Packet Size (CONNACK): a larger PUBLISH makes it close the
+        # connection, and the session would resend it at every reconnect, forever
+        self.max_packet: int | None = None
         self._connected_at = 0.0
         self._quick_drops = 0
         self._backoff = RECONNECT_MIN_S
@@ -127,6 +140,7 @@ class MqttConnector:
         # it, so the main thread does: ``window``)
         receive_max = getattr(properties, "ReceiveMaximum", None) if properties is not None else None
         self.window = receive_max or 65535
+        self.max_packet = getattr(properties, "MaximumPacketSize", None) if properties is not None else None
         self.generation += 1
         self._connected_at = time.monotonic()
         self._backoff = RECONNECT_MIN_S
@@ -170,6 +184,11 @@ class MqttConnector:
         self.wake.set()
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        if getattr(reason, "is_failure", False):  # MQTT 5 PUBACK/PUBREC with a failure reason
+            self.stats.outputs_refused += 1
+            self._refusals.warning(("puback", str(reason)), lambda: (
+                f"the MQTT broker at {self.address} refused an output (message id {mid}): {reason}; "
+                f"skipped"))
         self.acked.append(mid)
         self.wake.set()
 
@@ -201,6 +220,7 @@ class MqttConnector:
             self._loop()
             self._finish()
         finally:
+            self._refusals.flush()
             with contextlib.suppress(Exception):
                 client.disconnect()
                 client.loop(0.1)  # send the DISCONNECT
@@ -270,9 +290,13 @@ class MqttConnector:
                     if out_props is None:
                         if len(props_cache) > 4096:
                             props_cache.clear()
-                        out_props = self._Properties(self._PUBLISH)
-                        out_props.UserProperty = list(key)
-                        props_cache[key] = out_props
+                        props = self._Properties(self._PUBLISH)
+                        props.UserProperty = list(key)
+                        # encoded user properties: identifier, two length-prefixed UTF-8 strings each
+                        out_props = props_cache[key] = (props, sum(
+                            5 + len(k.encode("utf-8", "surrogatepass"))
+                            + len(v.encode("utf-8", "surrogatepass"))
+                            for k, v in key))
             append((topic, msg.payload, out_props))
         self.stats.records(len(received))
         outputs = self.processor.process_records(inputs)
@@ -283,10 +307,26 @@ class MqttConnector:
                        len(outputs) if qos > 0 else 0)
         publish = self.client.publish
         outstanding, early = self.outstanding, self.early
-        for topic, payload, props in outputs:
+        limit = self.max_packet
+        for topic, payload, cached in outputs:
+            props, extra = cached if cached is not None else (None, 0)
+            if limit is not None:
+                # PUBLISH: fixed header <= 5, topic 2 + n, packet id 2, properties length <= 4
+                size = len(payload) + len(topic.encode("utf-8")) + 13 + extra
+                if size > limit:
+                    self._refuse(topic, payload, f"{size:,} bytes exceed the broker's Maximum Packet "
+                                 f"Size {limit:,}", batch, acks)
+                    continue
             if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
                 return  # stopping: the inputs stay unacknowledged
-            info = publish(topic.replace(".", "/"), payload, qos, properties=props)
+            try:
+                info = publish(topic.replace(".", "/"), payload, qos, properties=props)
+                refused = "payload too large for MQTT" if info.rc == self._payload_size_rc else None
+            except (ValueError, TypeError) as exc:  # paho refuses the topic or the payload
+                refused = f"{type(exc).__name__}: {exc}"
+            if refused:
+                self._refuse(topic, payload, refused, batch, acks)
+                continue
             if qos > 0:
                 mid = info.mid
                 if mid in early:
@@ -298,6 +338,16 @@ class MqttConnector:
             self.stats.outputs_sent += len(outputs)
         self.pending.append(batch)
         self._settle()
+
+    def _refuse(self, topic: str, payload: bytes, reason: str, batch: _Batch, acks: list) -> None:
+        """An output that cannot be published: counted and skipped; its batch completes without it."""
+        self.stats.outputs_refused += 1
+        if self.qos > 0:
+            batch.remaining -= 1
+            batch.outputs -= 1  # not among the outputs the broker acknowledged
+        self._refusals.warning(("refused", reason[:20]), lambda: (
+            f"output {shorten(topic)} ({len(payload):,} bytes, from the inputs with message ids "
+            f"{[mid for _, mid, _ in acks][:10]}) cannot be published: {reason}; skipped"))
 
     def _wait_window(self) -> bool:
         """Wait until fewer than ``window`` publications are unacknowledged; False when stopping."""
