@@ -150,6 +150,18 @@ def _bad_line(line: bytes, lineno: int, obj: Any = None, exc: orjson.JSONDecodeE
     return True
 
 
+def _writable(payload: object, lineno: int) -> bool:
+    """Whether the parsed payload has a compact JSON text (the payload it stands for): orjson
+    reads 1024 levels of nesting but writes at most 255. Reports the line when not."""
+    try:
+        orjson.dumps(payload)
+    except orjson.JSONEncodeError as exc:
+        _err(f"input line {lineno}: \"payload\" cannot be written back as JSON ({exc}); give it "
+             f"as a string; skipped")
+        return False
+    return True
+
+
 def _parse_lines(lines: list[bytes], lineno: int) -> tuple[list[tuple[object, dict]], int]:
     """Input lines -> ``(payload, meta)`` entries for ``StreamProcessor.write_json_lines``:
     a string payload is the payload text (as UTF-8 bytes), any other JSON value is passed
@@ -190,7 +202,13 @@ def _parse_into(entries: list[tuple[object, dict]], lines: list[bytes], lineno: 
                     if v.__class__ is not str:
                         break
                 else:
-                    append((payload.encode("utf-8") if payload.__class__ is str else payload, meta))
+                    if payload.__class__ is str:
+                        append((payload.encode("utf-8"), meta))
+                    elif len(line) < 512 or _writable(payload, lineno):
+                        # (shorter lines cannot nest 256 levels, beyond what orjson writes)
+                        append((payload, meta))
+                    else:
+                        bad += 1
                     continue
         bad += _bad_line(line, lineno, obj)
     return bad
