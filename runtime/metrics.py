@@ -30,7 +30,7 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -47,6 +47,7 @@ __all__ = ["DEFAULT_SAMPLE_INTERVAL", "DEFAULT_SLOW_THRESHOLD", "MetricsServer",
 
 DEFAULT_SAMPLE_INTERVAL = 1.0  # seconds between batches whose evaluations are timed
 DEFAULT_SLOW_THRESHOLD = 0.010  # seconds: upstream's constants.SlowExecutionThreshold
+BATCH_ENTRY_POINTS = ("process_batch", "process_records", "write_json_lines")  # wrapped when present
 DEFAULT_BATCH_SAMPLE = 64  # one batch in this many is timed (2% on a batch of 1; 4% at 16)
 
 BATCH_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -102,13 +103,31 @@ class _Instrumented:
         self.message = _Histogram(MESSAGE_BUCKETS)
         self.evaluation = {engine: _Histogram(EVALUATION_BUCKETS) for engine in ("python", "quickjs")}
         self.mappings = processor.spec.mappings
-        self.namespace = processor.process.__globals__  # the generated module: F0, F1, ... live here
-        self.names = [f"F{i}" for i in range(len(self.mappings)) if f"F{i}" in self.namespace]
-        self.originals = {n: self.namespace[n] for n in self.names}
-        self.timed = {n: self._timer(int(n[1:]), fn) for n, fn in self.originals.items()}
+        self.timers = [self._timer(i, m.compiled.fn) for i, m in enumerate(self.mappings)]
         self.next_sample = 0.0
-        self.inner = processor.process_batch
-        processor.process_batch = self._wrap()  # type: ignore[method-assign]
+        for entry in BATCH_ENTRY_POINTS:  # every batch entry point the processor has
+            inner = getattr(processor, entry, None)
+            if inner is not None:
+                setattr(processor, entry, self._wrap(inner))
+
+    def _function_cells(self) -> list[tuple[Any, Any, Any]]:
+        """(cell, function, timed function) of every mapping function in the handlers compiled so
+        far: each handler holds its mappings' functions in closure cells ``f<j>``, with the
+        mapping's index in ``i<j>`` (``StreamProcessor._handler_source``)."""
+        found = []
+        seen: set[int] = set()
+        for routes in getattr(self.processor, "_routes", ()):
+            for fn in routes.values():
+                code, closure = getattr(fn, "__code__", None), getattr(fn, "__closure__", None)
+                if code is None or not closure or id(fn) in seen:
+                    continue
+                seen.add(id(fn))
+                cells = dict(zip(code.co_freevars, closure))
+                for name, cell in cells.items():
+                    index = cells.get("i" + name[1:]) if name[:1] == "f" and name[1:].isdigit() else None
+                    if index is not None:
+                        found.append((cell, cell.cell_contents, self.timers[index.cell_contents]))
+        return found
 
     def _timer(self, i: int, fn: Callable[..., Any]) -> Callable[..., Any]:
         m = self.mappings[i]
@@ -129,41 +148,43 @@ class _Instrumented:
 
         return timed
 
-    def _wrap(self) -> Callable[[Iterable[Any]], list[Any]]:
-        """The ``process_batch`` that replaces the processor's: a countdown, and every
+    def _wrap(self, inner: Callable[[Any], list[Any]]) -> Callable[[Any], list[Any]]:
+        """The batch entry point that replaces the processor's ``inner``: a countdown, and every
         ``batch_sample``-th batch timed (``_timed``). Kept to a closure call, a decrement and a
         test, because a batch can be one message (a quiet live stream, the benchmark's
         HighThroughput row)."""
-        inner, timed = self.inner, self._timed
+        timed = self._timed
         every = max(1, self.owner.batch_sample)
         countdown = 1  # the first batch is timed
 
-        def process_batch(messages: Iterable[Any]) -> list[Any]:
+        def entry_point(messages: Any) -> list[Any]:
             nonlocal countdown
             countdown -= 1
             if countdown:
                 return inner(messages)
             countdown = every
-            return timed(messages)
+            return timed(inner, messages)
 
-        process_batch.__doc__ = inner.__doc__
-        return process_batch
+        entry_point.__doc__ = inner.__doc__
+        return entry_point
 
-    def _timed(self, messages: Iterable[Any]) -> list[Any]:
+    def _timed(self, inner: Callable[[Any], list[Any]], messages: Any) -> list[Any]:
         if not hasattr(messages, "__len__"):
             messages = list(messages)
         clock = time.perf_counter
         t0 = clock()
         if t0 < self.next_sample:
-            out = self.inner(messages)
+            out = inner(messages)
         else:
             self.next_sample = t0 + self.owner.sample_interval
-            ns = self.namespace
-            ns.update(self.timed)
+            cells = self._function_cells()
+            for cell, _fn, timed_fn in cells:
+                cell.cell_contents = timed_fn
             try:
-                out = self.inner(messages)
+                out = inner(messages)
             finally:
-                ns.update(self.originals)
+                for cell, fn, _timed_fn in cells:
+                    cell.cell_contents = fn
         d = clock() - t0
         self.batch.observe(d)
         n = len(messages)  # type: ignore[arg-type]

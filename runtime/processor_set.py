@@ -65,6 +65,24 @@ class ProcessorSet:
             out += p.process_batch(messages)
         return out
 
+    def process_records(self, records: Iterable[Any]) -> list[Any]:
+        """``StreamProcessor.process_records`` of every processor, processor by processor."""
+        if not isinstance(records, list | tuple):
+            records = list(records)
+        out: list[Any] = []
+        for p in self.processors:
+            out += p.process_records(records)
+        return out
+
+    def write_json_lines(self, entries: Iterable[Any]) -> list[bytes]:
+        """``StreamProcessor.write_json_lines`` of every processor, processor by processor."""
+        if not isinstance(entries, list | tuple):
+            entries = list(entries)
+        out: list[bytes] = []
+        for p in self.processors:
+            out += p.write_json_lines(entries)
+        return out
+
     @property
     def metrics(self) -> Metrics:
         snaps = [p.metrics for p in self.processors]

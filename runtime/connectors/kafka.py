@@ -44,7 +44,6 @@ from runtime.connectors.common import (
     restore_state,
 )
 from runtime.logs import RateLimitedLog, shorten
-from runtime.message import trusted_message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.kafka")
@@ -439,6 +438,7 @@ class KafkaConnector:
             self._measure_lag()
 
     def _handle(self, records: list) -> None:
+        added, skip = self.extra_headers, self._extra_names
         stats = self.stats
         source_keys = self.source_keys
         offsets: dict[int, int] = {}
@@ -463,31 +463,28 @@ class KafkaConnector:
                     foreign += 1
                 continue
             if headers:
+                # the outputs' headers: the input's metadata but umh_topic, once per input (plus
+                # a benthos output's bridged_by, replacing metadata of that name)
                 meta = {k: (v.decode("utf-8", "replace") if v is not None else "") for k, v in headers}
-                meta["umh_topic"] = topic.decode("utf-8")
+                meta["umh_topic"] = ""
+                extra = [kv for kv in meta.items() if kv[0] not in skip] + added or None
             else:
-                meta = {"umh_topic": topic.decode("utf-8")}
+                extra = added or None
             value = rec.value()
-            append(trusted_message(value if value is not None else b"", meta))
+            append((topic, value if value is not None else b"", extra))
         stats.records(len(records))
         stats.foreign += foreign
         stats.no_topic += no_topic
         if not offsets:
             return
-        outputs = self.processor.process_batch(inputs) if inputs else []
+        outputs = self.processor.process_records(inputs) if inputs else []
         self.pending.append(_Batch(offsets, len(outputs), self.processor.state()))
         produce = self.producer.produce
         ptopic = self.produce_topic
-        extra, skip = self.extra_headers, self._extra_names
-        for m in outputs:
-            meta = m.meta
-            if extra:
-                headers = [kv for kv in meta.items() if kv[0] not in skip] + extra
-            else:
-                headers = [kv for kv in meta.items() if kv[0] != "umh_topic"] or None
+        for key, value, headers in outputs:
             while True:
                 try:
-                    produce(ptopic, m.payload, meta["umh_topic"], headers=headers)
+                    produce(ptopic, value, key, headers=headers)
                     break
                 except BufferError:  # local queue full: let deliveries complete
                     self.producer.poll(0.05)
@@ -500,8 +497,8 @@ class KafkaConnector:
                         self._fatal = f"producing an output failed: {err.str()}"
                         return  # this batch stays uncommitted
                     self.pending[-1].outputs -= 1  # not among the outputs acknowledged
-                    self._refused(meta["umh_topic"].encode("utf-8"), m.payload,
-                                  [(k, v.encode("utf-8")) for k, v in meta.items() if k != "umh_topic"],
+                    self._refused(key.encode("utf-8"), value,
+                                  [(k, v.encode("utf-8")) for k, v in headers or ()],
                                   err, _span(records))
                     break
 
