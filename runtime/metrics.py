@@ -163,21 +163,30 @@ class _Instrumented:
             if countdown:
                 return inner(messages)
             countdown = every
-            return timed(inner, messages)
+            out, again = timed(inner, messages)
+            if again:  # its handlers were compiled by this batch: time the next one's evaluations
+                countdown = 1
+            return out
 
         entry_point.__doc__ = inner.__doc__
         return entry_point
 
-    def _timed(self, inner: Callable[[Any], list[Any]], messages: Any) -> list[Any]:
+    def _timed(self, inner: Callable[[Any], list[Any]], messages: Any) -> tuple[list[Any], bool]:
+        """``inner(messages)`` timed; and whether the next batch should be timed too (evaluations
+        were due but no handler was compiled yet)."""
         if not hasattr(messages, "__len__"):
             messages = list(messages)
         clock = time.perf_counter
         t0 = clock()
+        again = False
         if t0 < self.next_sample:
             out = inner(messages)
         else:
-            self.next_sample = t0 + self.owner.sample_interval
             cells = self._function_cells()
+            # handlers are compiled at their topic's first message: until one exists, try again
+            # at the next timed batch
+            self.next_sample = t0 + self.owner.sample_interval if cells else 0.0
+            again = not cells
             for cell, _fn, timed_fn in cells:
                 cell.cell_contents = timed_fn
             try:
@@ -193,7 +202,7 @@ class _Instrumented:
             self.message.observe(mean, n)
             if mean > self.owner.slow_threshold:
                 self.next_sample = 0.0  # find out which mapping: time the next timed batch's evaluations
-        return out
+        return out, again
 
 
 class Telemetry:
