@@ -412,19 +412,22 @@ def test_digit_methods_random(method, fn, digits):
 @HYP
 @given(any_float, digit_arg)
 def test_to_fixed_hypothesis(x, digits):
-    assert py_str(to_fixed, x, digits) == standard_batch([f"{js_lit(x)}.toFixed({js_arg(digits)})"])[0]
+    expected = standard_batch([f"{js_lit(x)}.toFixed({js_arg(digits)})"])[0]
+    assert py_str(to_fixed, x, digits) == expected
 
 
 @HYP
 @given(any_float, digit_arg)
 def test_to_precision_hypothesis(x, digits):
-    assert py_str(to_precision, x, digits) == standard_batch([f"{js_lit(x)}.toPrecision({js_arg(digits)})"])[0]
+    expected = standard_batch([f"{js_lit(x)}.toPrecision({js_arg(digits)})"])[0]
+    assert py_str(to_precision, x, digits) == expected
 
 
 @HYP
 @given(any_float, digit_arg)
 def test_to_exponential_hypothesis(x, digits):
-    assert py_str(to_exponential, x, digits) == standard_batch([f"{js_lit(x)}.toExponential({js_arg(digits)})"])[0]
+    expected = standard_batch([f"{js_lit(x)}.toExponential({js_arg(digits)})"])[0]
+    assert py_str(to_exponential, x, digits) == expected
 
 
 # ----------------------------------------------------------------------------- strings -> numbers

@@ -94,21 +94,26 @@ def _method(cls: type, name: str) -> JSFunction:
     return JSFunction(name, None, length, cls)
 
 
-def _call_with_this(fn: JSFunction, this: list, args: tuple) -> Any:
-    """A method value called as ``arr[i](...)``: the method runs with the array as ``this``
-    (``[[].join][0]()`` joins that array; String methods convert it with ToString)."""
+def call_with_this(fn: JSFunction, this: Any, args: tuple) -> Any:
+    """Call(fn, this, args) for a function value: a builtin ignores ``this``; a method read as
+    a value (``[[].join][0]()``, ``{toString: ''.at}``) runs with ``this`` as its receiver
+    (String methods convert it with ToString, other receivers must be of the method's type)."""
     owner, name = fn.owner, fn.name
-    if owner is list:
+    if fn.impl is not None:
+        return fn.impl(*args)
+    if owner is list and this.__class__ is list:
         return ARRAY_METHODS[name](this, *args)
     if owner is str:
         return STRING_METHODS[name](to_string(this), *args)
     if owner is dict and name == "toString":
-        return "[object Array]"
+        return "[object Array]" if this.__class__ is list else "[object Object]"
     if owner is dict and name == "valueOf":
         return this
-    if owner is dict:
+    if owner is dict and this.__class__ is list:
         key = to_property_key(args[0] if args else UNDEFINED)
         return key == "length" or (is_array_index(key) and int(key) < len(this))
+    if owner is dict and this.__class__ is dict:
+        return to_property_key(args[0] if args else UNDEFINED) in this
     raise type_error(f"{name} called on an incompatible receiver")
 
 
@@ -177,7 +182,7 @@ def call_method(obj: Any, key: Any, *args: Any) -> Any:
     if cls is list:  # [Math.max][0](1, 2): a function stored in the array
         fn = get_member(obj, k)
         if fn.__class__ is JSFunction and fn.impl is None and fn.owner is not None:
-            return _call_with_this(fn, obj, args)
+            return call_with_this(fn, obj, args)
         return call_value(fn, *args)
     raise type_error("not a function")
 
