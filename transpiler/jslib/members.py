@@ -6,6 +6,8 @@ compile time; with a known receiver type it binds the method implementation dire
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from transpiler.errors import range_error, type_error
@@ -167,23 +169,48 @@ def get_member(obj: Any, key: Any) -> Any:
 
 
 def call_method(obj: Any, key: Any, *args: Any) -> Any:
-    """``obj.key(...args)``: the method of the receiver's type, or a TypeError."""
+    """``obj.key(...args)`` with arguments that cannot throw: the method of the receiver's
+    type, or a TypeError. (With arguments that may throw, generated code uses
+    ``method_reference`` so that the property is read before they are evaluated.)"""
+    methods = _METHODS_BY_TYPE.get(obj.__class__)
+    if methods is not None and obj.__class__ is not dict and key.__class__ is str:
+        impl = methods.get(key)
+        if impl is not None:  # the common case, without building a bound callee
+            return impl(obj, *args)
+    return method_reference(obj, key)(*args)
+
+
+def method_reference(obj: Any, key: Any) -> Callable[..., Any]:
+    """The callee of ``obj.key(...)``, read before the arguments are evaluated.
+
+    ECMA-262 13.3.6.1: the member is evaluated first (GetValue: a TypeError for a null or
+    undefined base), then the arguments left to right, then EvaluateCall checks IsCallable
+    ("not a function" is thrown after the arguments). The result is a callable taking the
+    arguments; ``this`` is ``obj``.
+    """
     cls = obj.__class__
     if obj is None or obj is UNDEFINED:
         raise _nullish_read(obj, key)
     k = key if key.__class__ is str else to_property_key(key)
     if cls is dict and k in obj:
-        return call_value(obj[k], *args)
+        return partial(_call_with_receiver, obj[k], obj)
     methods = _METHODS_BY_TYPE.get(cls)
     if methods is not None:
         impl = methods.get(k)
         if impl is not None:
-            return impl(obj, *args)
+            return partial(impl, obj)
     if cls is list:  # [Math.max][0](1, 2): a function stored in the array
-        fn = get_member(obj, k)
-        if fn.__class__ is JSFunction and fn.impl is None and fn.owner is not None:
-            return call_with_this(fn, obj, args)
-        return call_value(fn, *args)
+        return partial(_call_with_receiver, get_member(obj, k), obj)
+    return _not_a_function
+
+
+def _call_with_receiver(fn: Any, this: Any, *args: Any) -> Any:
+    if fn.__class__ is JSFunction:
+        return call_with_this(fn, this, args)
+    raise type_error("not a function")
+
+
+def _not_a_function(*_: Any) -> Any:
     raise type_error("not a function")
 
 

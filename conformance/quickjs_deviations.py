@@ -1,0 +1,177 @@
+"""Known QuickJS deviations from ECMAScript, and where the standard leaves room.
+
+The python engine follows ECMA-262 (the 2025 edition). QuickJS (quickjs-ng) is the everyday
+oracle; where it departs from the standard the case is listed in ``DEVIATIONS`` with an
+example expression, QuickJS's answer, the standard's answer (which V8 gives) and the section.
+A case whose answers differ in the way an entry describes (its ``matches``) is checked
+against V8 (``conformance.node``) instead of QuickJS; any other difference is a disagreement.
+
+``IMPLEMENTATION_DEFINED`` lists where the standard lets engines differ and the python engine
+follows QuickJS: with ``--oracle node`` a case V8 answers differently is accepted when it
+matches one of those entries and our answer is QuickJS's.
+
+``tests/test_quickjs_deviations.py`` keeps every entry true: QuickJS still gives ``quickjs``,
+V8 and the python engine give ``standard`` (a fixed QuickJS makes its entry fail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.reference import Outcome
+from transpiler.jslib.numbers import number_to_string
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One kind of difference between QuickJS and the standard (or V8)."""
+
+    name: str
+    expression: str  # an example, evaluated without variables
+    quickjs: str  # QuickJS's answer, as conformance.runner.show renders it
+    standard: str  # the standard's answer (V8's)
+    section: str  # where ECMA-262 (2025) decides
+    matches: Callable[[str, Outcome, Outcome], bool]  # (source, QuickJS's/V8's outcome, ours)
+
+
+_NUMBER_CHARS = frozenset("0123456789.e+-")
+
+
+def _reprinted(theirs: str, mine: str) -> str | None:
+    """``mine`` when it is ``theirs`` with one number re-printed shorter: ``theirs`` = P + Q + S
+    and ``mine`` = P + O + S where Q is a number with more digits than O, O is
+    Number::toString(Q), and P, S are the rest of the run of number characters (in a
+    concatenation like "2.57.1202363472230444e-30765" the number's bounds are not visible)."""
+    for start in range(len(theirs)):
+        if theirs[:start] != mine[:start]:
+            break
+        for end in range(len(theirs), start, -1):
+            suffix = theirs[end:]
+            if len(suffix) > len(mine) - start or not mine.endswith(suffix):
+                continue
+            q, o = theirs[start:end], mine[start:len(mine) - len(suffix)]
+            if len(q) <= len(o):
+                continue
+            try:
+                value = float(q)
+            except ValueError:
+                continue
+            if value - value == 0.0 and number_to_string(value) == o:
+                return mine
+    return None
+
+
+def shortest_reprint_equal(theirs: str, mine: str) -> bool:
+    """True when ``theirs`` becomes ``mine`` by re-printing some numbers in it shortest."""
+    if theirs == mine:
+        return False
+    while theirs != mine:
+        i = next((k for k, (a, b) in enumerate(zip(theirs, mine)) if a != b),
+                 min(len(theirs), len(mine)))
+        lo = i
+        while lo > 0 and theirs[lo - 1] in _NUMBER_CHARS:
+            lo -= 1
+        hi_t, hi_m = i, i
+        while hi_t < len(theirs) and theirs[hi_t] in _NUMBER_CHARS:
+            hi_t += 1
+        while hi_m < len(mine) and mine[hi_m] in _NUMBER_CHARS:
+            hi_m += 1
+        fixed = _reprinted(theirs[lo:hi_t], mine[lo:hi_m])
+        if fixed is None:
+            return False
+        theirs = theirs[:lo] + fixed + theirs[hi_t:]
+    return True
+
+
+def _texts(value: Any) -> list[str]:
+    """The strings inside a result (a string, or strings nested in arrays/objects)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in [k, *_texts(v)]]
+    return []
+
+
+def longer_number_digits(source: str, quickjs: Outcome, ours: Outcome) -> bool:
+    """QuickJS printed a number with more digits than the shortest that round-trip: the
+    results differ only in strings that become equal once those numbers are re-printed."""
+    if quickjs.error or ours.error:
+        return False
+    theirs, mine = _texts(quickjs.value), _texts(ours.value)
+    return (len(theirs) == len(mine) and theirs != mine
+            and all(t == m or shortest_reprint_equal(t, m) for t, m in zip(theirs, mine)))
+
+
+def template_conversion_order(source: str, quickjs: Outcome, ours: Outcome) -> bool:
+    """QuickJS evaluates every substitution of a template before converting any with
+    ToString, so a later substitution's error wins over an earlier conversion's."""
+    return ("${" in source and bool(quickjs.error) and bool(ours.error)
+            and quickjs.error != ours.error)
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "number-to-string-not-shortest", "String(2**-24)",
+        '"5.9604644775390625e-8"', '"5.960464477539063e-8"',
+        "6.1.6.1.20 Number::toString, step 5: k (the number of digits) is as small as possible",
+        longer_number_digits),
+    Deviation(
+        "template-substitution-order", "`${({toString: 1})}${'x'.repeat(-1)}`",
+        "throws RangeError", "throws TypeError",
+        "13.2.8.6 Runtime Semantics: Evaluation of TemplateLiteral / SubstitutionTemplate: each "
+        "substitution is converted (? ToString) before the next is evaluated",
+        template_conversion_order),
+)
+
+
+def radix_to_string(source: str, v8: Outcome, ours: Outcome) -> bool:
+    """Number.prototype.toString with a radix other than 10: V8 prints more digits."""
+    return "toString(" in source and not v8.error and not ours.error
+
+
+def _squeezed(outcome: Outcome) -> list[str]:
+    return ["".join(t.split()) for t in _texts(outcome.value)]
+
+
+def native_function_source(source: str, v8: Outcome, ours: Outcome) -> bool:
+    """The source text of a built-in function: the layout of ``[native code]`` differs."""
+    return (not v8.error and not ours.error
+            and _texts(v8.value) != _texts(ours.value)
+            and _squeezed(v8) == _squeezed(ours)
+            and any("[native code]" in t for t in _texts(ours.value)))
+
+
+def json_fractional_space(source: str, v8: Outcome, ours: Outcome) -> bool:
+    """JSON.stringify with a space argument between 0 and 1: V8 indents with an empty gap."""
+    return ("JSON.stringify" in source and not v8.error and not ours.error
+            and _squeezed(v8) == _squeezed(ours))
+
+
+IMPLEMENTATION_DEFINED: tuple[Deviation, ...] = (
+    Deviation(
+        "radix-to-string", "(0.1).toString(3)",
+        '"0.0022002200220022002200220022002201"',
+        '"0.002200220022002200220022002200220022002200220022002201" (V8)',
+        "21.1.3.6 Number.prototype.toString: for radixes other than 10 the algorithm is "
+        "implementation-defined", radix_to_string),
+    Deviation(
+        "native-function-source", "[[].join][0]()",
+        '"function join() {\\n    [native code]\\n}"', '"function join() { [native code] }" (V8)',
+        "20.2.3.5 Function.prototype.toString: a built-in's text is implementation-defined "
+        "(NativeFunction syntax; whitespace is free)", native_function_source),
+)
+
+V8_DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        "json-stringify-fractional-space", "JSON.stringify([1], null, 0.5)",
+        '"[1]" (QuickJS, the standard)', '"[\\n1\\n]" (V8)',
+        "25.5.2.1 JSON.stringify step 6.b: spaceMV = ToIntegerOrInfinity(0.5) = 0 < 1, so gap "
+        "is the empty String; 25.5.2.6 SerializeJSONArray then writes no line breaks",
+        json_fractional_space),
+)
+"""Where V8 departs from the standard and QuickJS (and the python engine) do not: accepted
+with ``--oracle node``. Each ``quickjs`` field here holds the standard's answer."""
