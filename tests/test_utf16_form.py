@@ -41,7 +41,8 @@ def _helpers() -> list[tuple[str, str]]:
     out += [("String.fromCodePoint", "String.fromCodePoint(128512, 97)"),
             ("String.fromCharCode", "String.fromCharCode(0xd83d, 0xde00)"),
             ("JSON.parse", "JSON.parse(JSON.stringify(arr))[1]"),
-            ("JSON.stringify", "JSON.stringify(o, null, t)"), ("JSON.stringify", "JSON.stringify(arr, ['k😀'])")]
+            ("JSON.stringify", "JSON.stringify(o, null, t)"),
+            ("JSON.stringify", "JSON.stringify(arr, ['k😀'])")]
     return out
 
 
