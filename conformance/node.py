@@ -60,11 +60,12 @@ def program(source: str, env: Mapping[str, Any] | None = None) -> str:
 class Node:
     """One long-lived ``node`` process answering batches of programs.
 
-    ``timeout_ms``: CPU time limit of one program (a runaway one throws an ``Error``).
+    ``timeout_ms``: time limit of one program (a runaway one throws an ``Error``; V8 measures
+    wall-clock time, so it is generous for a shared machine).
     Raises ``FileNotFoundError`` when node is not installed.
     """
 
-    def __init__(self, timeout_ms: int = 2000) -> None:
+    def __init__(self, timeout_ms: int = 5000) -> None:
         exe = shutil.which("node")
         if exe is None:
             raise FileNotFoundError("node is not on PATH (the V8 oracle needs Node.js)")
