@@ -96,13 +96,8 @@ def number_to_string(x: float) -> str:
             return str(int(x))  # int(-0.0) == 0, so -0 prints "0"
         return _to_string_slow(x)
     b = _dumps(x)
-    if _E in b:
-        _, minus, exp = b.partition(b"e-")
-        if minus and int(exp) > 6:  # JavaScript's exponent form, written the same way
-            return b.decode()
-        return _to_string_slow(x)
-    if _N in b:  # "null" for NaN and the infinities
-        return _to_string_slow(x)
+    if _E in b or _N in b:  # exponent form, or "null" for NaN and the infinities
+        return _from_exponent_form(x, b).decode()
     return b.decode()
 
 
@@ -113,14 +108,20 @@ def number_to_bytes(x: float) -> bytes:
             return b"%d" % x
         return _to_string_slow(x).encode()
     b = _dumps(x)
-    if _E in b:
-        _, minus, exp = b.partition(b"e-")
-        if minus and int(exp) > 6:
-            return b
-        return _to_string_slow(x).encode()
-    if _N in b:
-        return _to_string_slow(x).encode()
+    if _E in b or _N in b:
+        return _from_exponent_form(x, b)
     return b
+
+
+def _from_exponent_form(x: float, b: bytes) -> bytes:
+    """Number::toString of a non-integral x that orjson wrote as ``b`` in exponent form (or as
+    "null"): orjson's text when JavaScript also uses the exponent form for it (an exponent
+    below -6; orjson writes "5.960464477539063e-8" exactly as JavaScript does), else the
+    layout of ``_to_string_slow``."""
+    _, minus, exp = b.partition(b"e-")
+    if minus and int(exp) > 6:
+        return b
+    return _to_string_slow(x).encode()
 
 
 def _special_to_string(x: float) -> str | None:
