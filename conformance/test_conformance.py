@@ -2,7 +2,8 @@
 
 CI budget: about a minute (the corpus, ``CI_EXAMPLES`` generated expressions, the example
 streams and ``CI_STREAMS`` generated streams), with the fixed seed ``CI_SEED``. The
-nightly-style run is one command: ``python -m conformance --examples 100000 --seed $(date +%Y%m%d) --report conformance.json``.
+nightly-style run is one command:
+``python -m conformance --examples 100000 --seed $(date +%Y%m%d) --report conformance.json``.
 """
 
 from __future__ import annotations
