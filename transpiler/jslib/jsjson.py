@@ -85,8 +85,20 @@ def _ordered(d: dict) -> dict:
     return ordered
 
 
-def _compact(v: Any) -> str | None:
-    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined."""
+def _to_json(v: dict, key: Any) -> Any:
+    """SerializeJSONProperty step 2: the result of an own callable ``toJSON`` (a plain object
+    from an expression can have one: ``{toJSON: String}``), called with the property key."""
+    from transpiler.jslib.members import call_with_this  # members imports this module's users
+
+    if key.__class__ is not str:
+        key = str(key)  # an array index
+    return call_with_this(v["toJSON"], v, (key,))
+
+
+def _compact(v: Any, key: Any = "", to_json: bool = True) -> str | None:
+    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined.
+    ``key``: the property name or array index ``v`` is serialised under (for ``toJSON``);
+    ``to_json`` False for the value a ``toJSON`` returned (not converted a second time)."""
     cls = v.__class__
     if cls is str:
         return quote_json_string(v)
@@ -97,30 +109,35 @@ def _compact(v: Any) -> str | None:
     if v is None:
         return "null"
     if cls is dict:
+        if to_json and "toJSON" in v and v["toJSON"].__class__ is JSFunction:
+            return _compact(_to_json(v, key), key, False)
         parts = []
         for k, x in _ordered(v).items():
-            s = _compact(x)
+            s = _compact(x, k)
             if s is not None:
                 parts.append(quote_json_string(k) + ":" + s)
         return "{" + ",".join(parts) + "}"
     if cls is list:
-        return "[" + ",".join([_compact(x) or "null" for x in v]) + "]"
+        return "[" + ",".join([_compact(x, i) or "null" for i, x in enumerate(v)]) + "]"
     if cls is int:
         return _int_number(v)
     return None  # undefined, functions
 
 
-def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | None:
+def _pretty(v: Any, props: list[str] | None, gap: str, indent: str, key: Any = "",
+            to_json: bool = True) -> str | None:
     """SerializeJSONProperty with a property list and/or a gap."""
     cls = v.__class__
     if cls is dict:
+        if to_json and "toJSON" in v and v["toJSON"].__class__ is JSFunction:
+            return _pretty(_to_json(v, key), props, gap, indent, key, False)
         inner = indent + gap
         parts = []
         items = _ordered(v)
         keys = items if props is None else [k for k in props if k in items]
         colon = ": " if gap else ":"
         for k in keys:
-            s = _pretty(items[k], props, gap, inner)
+            s = _pretty(items[k], props, gap, inner, k)
             if s is not None:
                 parts.append(quote_json_string(k) + colon + s)
         if not parts:
@@ -132,11 +149,11 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
         if not v:
             return "[]"
         inner = indent + gap
-        parts = [_pretty(x, props, gap, inner) or "null" for x in v]
+        parts = [_pretty(x, props, gap, inner, i) or "null" for i, x in enumerate(v)]
         if not gap:
             return "[" + ",".join(parts) + "]"
         return "[\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "]"
-    return _compact(v)
+    return _compact(v, key, False)
 
 
 def json_stringify(value: Any, replacer: Any = UNDEFINED, space: Any = UNDEFINED) -> Any:

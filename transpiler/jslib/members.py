@@ -14,7 +14,7 @@ from transpiler.errors import range_error, type_error
 from transpiler.jslib import numbers
 from transpiler.jslib.arrays import ARRAY_METHODS
 from transpiler.jslib.coerce import to_integer_or_infinity, to_property_key, to_string
-from transpiler.jslib.strings import STRING_METHODS
+from transpiler.jslib.strings import MAX_STRING_LENGTH, STRING_METHODS
 from transpiler.jslib.values import UNDEFINED, JSFunction, is_array_index
 from transpiler.policy import BLOCKED_PROPERTIES
 
@@ -103,8 +103,8 @@ def call_with_this(fn: JSFunction, this: Any, args: tuple) -> Any:
     owner, name = fn.owner, fn.name
     if fn.impl is not None:
         return fn.impl(*args)
-    if owner is list and this.__class__ is list:
-        return ARRAY_METHODS[name](this, *args)
+    if owner is list:
+        return ARRAY_METHODS[name](this if this.__class__ is list else _array_like(this), *args)
     if owner is str:
         return STRING_METHODS[name](to_string(this), *args)
     if owner is dict and name == "toString":
@@ -117,6 +117,19 @@ def call_with_this(fn: JSFunction, this: Any, args: tuple) -> Any:
     if owner is dict and this.__class__ is dict:
         return to_property_key(args[0] if args else UNDEFINED) in this
     raise type_error(f"{name} called on an incompatible receiver")
+
+
+def _array_like(this: Any) -> list:
+    """``this`` as a generic Array.prototype method sees it (ToObject, LengthOfArrayLike, then
+    Get of each index; a missing index reads as undefined): ``{toJSON: [].join}``."""
+    if this.__class__ is str:
+        return list(this)
+    if this.__class__ is not dict:
+        return []  # a number or boolean: its wrapper object has no length
+    n = to_integer_or_infinity(this.get("length", UNDEFINED))
+    if n > MAX_STRING_LENGTH:  # bounded like every string the engine builds
+        raise range_error("invalid array length")
+    return [this.get(str(i), UNDEFINED) for i in range(int(n))] if n > 0 else []
 
 
 def _nullish_read(obj: Any, key: Any) -> Exception:
