@@ -141,3 +141,21 @@ def test_evaluation_order_family_against_v8() -> None:
     conf.finish()
     assert not conf.disagreements and not conf.node_disagreements, \
         "\n".join(d.describe() for d in (conf.disagreements + conf.node_disagreements)[:10])
+
+
+@pytest.mark.parametrize(("theirs", "mine", "expected"), [
+    ("7.1202363472230444e-307", "7.120236347223045e-307", True),
+    ("2.57.1202363472230444e-307", "2.57.120236347223045e-307", True),  # "2.5" + x: no bounds
+    (" 12 7.1202363472230444e-30765", " 12 7.120236347223045e-30765", True),  # x + "65"
+    # seed 20261128: several numbers in one run of digits ("...e-85.96...e-8,...")
+    ("5.9604644775390625e-85.9604644775390625e-8,2147483648",
+     "5.960464477539063e-85.960464477539063e-8,2147483648", True),
+    ("1.50", "1.5", False),  # toFixed's zeros are not the deviation (17 significant digits only)
+    ("0.30000000000000004", "0.3", False),  # a different double
+    ("abc", "abd", False),
+    ("5.9604644775390625e-8", "5.9604644775390625e-8", False),  # equal: no deviation
+])
+def test_number_deviation_matcher(theirs: str, mine: str, expected: bool) -> None:
+    from conformance.quickjs_deviations import shortest_reprint_equal
+
+    assert shortest_reprint_equal(theirs, mine) is expected
