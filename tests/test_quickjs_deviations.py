@@ -8,6 +8,8 @@ from the engines (QuickJS, node), never from this file, except that they must eq
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conformance import node
@@ -159,3 +161,16 @@ def test_number_deviation_matcher(theirs: str, mine: str, expected: bool) -> Non
     from conformance.quickjs_deviations import shortest_reprint_equal
 
     assert shortest_reprint_equal(theirs, mine) is expected
+
+
+def test_native_function_source_matcher() -> None:
+    from conformance.quickjs_deviations import native_function_source
+
+    quickjs_layout = "function join() {\n    [native code]\n}"
+    v8_layout = "function join() { [native code] }"
+    assert native_function_source("", Outcome(value=v8_layout), Outcome(value=quickjs_layout))
+    # seed 20261129: the text JSON-escaped inside a longer string
+    assert native_function_source("", Outcome(value=f"-17{json.dumps(v8_layout)}-17"),
+                                  Outcome(value=f"-17{json.dumps(quickjs_layout)}-17"))
+    assert not native_function_source("", Outcome(value=v8_layout + "x"), Outcome(value=quickjs_layout))
+    assert not native_function_source("", Outcome(value="a b"), Outcome(value="a  b"))
