@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.reference import Outcome
+from conformance.reference import APPROXIMATED, Outcome, ulp_distance
 from transpiler.jslib.numbers import number_to_string
 
 
@@ -37,7 +37,7 @@ class Deviation:
     matches: Callable[[str, Outcome, Outcome], bool]  # (source, QuickJS's/V8's outcome, ours)
 
 
-_NUMBER_CHARS = frozenset("0123456789.e+-")
+_NUMBER_CHARS = frozenset("0123456789.eE+-")
 
 
 def shortest_reprint_equal(theirs: str, mine: str) -> bool:
@@ -78,9 +78,40 @@ def _reprint_match(theirs: str, mine: str) -> bool:
             if value - value != 0.0:
                 continue
             o = number_to_string(value)
+            if "E" in q:  # the text went through toUpperCase
+                o = o.upper()
             if (_significant_digits(q) == 17 and len(q) > len(o) and mine.startswith(o, start)
                     and _reprint_match(theirs[end:], mine[start + len(o):])):
                 return True
+    return False
+
+
+def _numbers_close(theirs: str, mine: str, ulps: int) -> bool:
+    """True when ``theirs`` and ``mine`` differ only in numbers (each printed by
+    Number::toString) whose values are at most ``ulps`` units in the last place apart."""
+    if theirs == mine:
+        return True
+    i = next((k for k, (a, b) in enumerate(zip(theirs, mine)) if a != b), min(len(theirs), len(mine)))
+    lo = i
+    while lo > 0 and theirs[lo - 1] in _NUMBER_CHARS:
+        lo -= 1
+    hi_t, hi_m = i, i
+    while hi_t < len(theirs) and theirs[hi_t] in _NUMBER_CHARS:
+        hi_t += 1
+    while hi_m < len(mine) and mine[hi_m] in _NUMBER_CHARS:
+        hi_m += 1
+    for start in range(lo, i + 1):
+        for end_t in range(hi_t, max(start, i - 1), -1):  # the number may end at the difference
+            for end_m in range(hi_m, max(start, i - 1), -1):
+                q, o = theirs[start:end_t], mine[start:end_m]
+                try:
+                    a, b = float(q), float(o)
+                except ValueError:
+                    continue
+                if (a - a == 0.0 and b - b == 0.0 and number_to_string(a) == q.lower()
+                        and number_to_string(b) == o.lower() and ulp_distance(a, b) <= ulps
+                        and _numbers_close(theirs[end_t:], mine[end_m:], ulps)):
+                    return True
     return False
 
 
@@ -150,6 +181,23 @@ def native_function_source(source: str, v8: Outcome, ours: Outcome) -> bool:
             and any("[native code]" in t for t in _texts(ours.value)))
 
 
+def approximated_math(source: str, v8: Outcome, ours: Outcome) -> bool:
+    """A Math function the standard calls implementation-approximated (``Math.atan2``,
+    ``Math.pow``, ...): V8's approximation differs from the C library's (QuickJS's and ours)
+    by a few units in the last place, also where the number was turned into text."""
+    if not any(name in source for name in APPROXIMATED) or v8.error or ours.error:
+        return False
+    if v8.value.__class__ is float and ours.value.__class__ is float:
+        return (v8.value - v8.value == 0.0 and ours.value - ours.value == 0.0
+                and ulp_distance(v8.value, ours.value) <= _APPROXIMATION_ULPS)
+    theirs, mine = _texts(v8.value), _texts(ours.value)
+    return (len(theirs) == len(mine) and theirs != mine
+            and all(_numbers_close(t, m, _APPROXIMATION_ULPS) for t, m in zip(theirs, mine)))
+
+
+_APPROXIMATION_ULPS = 4
+
+
 def json_fractional_space(source: str, v8: Outcome, ours: Outcome) -> bool:
     """JSON.stringify with a space argument between 0 and 1: V8 indents with an empty gap."""
     return ("JSON.stringify" in source and not v8.error and not ours.error
@@ -163,6 +211,11 @@ IMPLEMENTATION_DEFINED: tuple[Deviation, ...] = (
         '"21200101122222021102111220121112210000" (V8)',
         "21.1.3.6 Number.prototype.toString: for radixes other than 10 the algorithm is "
         "implementation-defined", radix_to_string),
+    Deviation(
+        "approximated-math", "Math.atan2(-101, -1)",
+        "-1.5806969933828852", "-1.5806969933828854 (V8)",
+        "21.3.2 (Value Properties of the Math Object): the functions other than abs, ceil, "
+        "floor, ... are implementation-approximated", approximated_math),
     Deviation(
         "native-function-source", "[[].join][0]()",
         '"function join() {\\n    [native code]\\n}"', '"function join() { [native code] }" (V8)',

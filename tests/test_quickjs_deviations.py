@@ -174,3 +174,24 @@ def test_native_function_source_matcher() -> None:
                                   Outcome(value=f"-17{json.dumps(quickjs_layout)}-17"))
     assert not native_function_source("", Outcome(value=v8_layout + "x"), Outcome(value=quickjs_layout))
     assert not native_function_source("", Outcome(value="a b"), Outcome(value="a  b"))
+
+
+def test_matchers_found_by_the_seed_sweep() -> None:
+    """Harness cases from `python -m conformance --seeds`: each must be matched, and a real
+    difference next to it must not be."""
+    from conformance.quickjs_deviations import approximated_math, longer_number_digits
+
+    # seed 20261130: QuickJS's long number, upper-cased by toUpperCase
+    assert longer_number_digits("", Outcome(value="BANANA,FALSE,5.9604644775390625E-8"),
+                                Outcome(value="BANANA,FALSE,5.960464477539063E-8"))
+    assert not longer_number_digits("", Outcome(value="BANANA,FALSE,5.9604644775390625E-8"),
+                                    Outcome(value="BANANA,FALSE,5.960464477539064E-8"))
+    # seeds 20261127 and 20261129: V8's Math.pow/atan2 differ from the C library's in the last
+    # place, as a number and inside a string
+    source = "(Math.pow(.5, y) || 1) + 'x'"
+    assert approximated_math(source, Outcome(value="1.414213562373095x"), Outcome(value="1.4142135623730951x"))
+    assert approximated_math("Math.atan2(~100, -1) + true", Outcome(value=-0.5806969933828854),
+                             Outcome(value=-0.5806969933828852))
+    assert not approximated_math(source, Outcome(value="1.414213562373095x"), Outcome(value="1.5x"))
+    assert not approximated_math("x + 'x'", Outcome(value="1.414213562373095x"),
+                                 Outcome(value="1.4142135623730951x"))
