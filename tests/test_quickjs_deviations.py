@@ -189,7 +189,8 @@ def test_matchers_found_by_the_seed_sweep() -> None:
     # seeds 20261127 and 20261129: V8's Math.pow/atan2 differ from the C library's in the last
     # place, as a number and inside a string
     source = "(Math.pow(.5, y) || 1) + 'x'"
-    assert approximated_math(source, Outcome(value="1.414213562373095x"), Outcome(value="1.4142135623730951x"))
+    assert approximated_math(source, Outcome(value="1.414213562373095x"),
+                             Outcome(value="1.4142135623730951x"))
     assert approximated_math("Math.atan2(~100, -1) + true", Outcome(value=-0.5806969933828854),
                              Outcome(value=-0.5806969933828852))
     assert not approximated_math(source, Outcome(value="1.414213562373095x"), Outcome(value="1.5x"))
