@@ -19,4 +19,6 @@ if [ ${#missing[@]} -gt 0 ]; then
         echo "setup.sh: install ${missing[*]} (apt-get install ${missing[*]}) for the MQTT tests and the V8 oracle" >&2
     fi
 fi
+# esprima 4.0.1 (an older project version) and esprima-fork own the same module: never both
+python3 -m pip uninstall --quiet --disable-pip-version-check -y esprima >/dev/null 2>&1 || true
 python3 -m pip install --quiet --disable-pip-version-check -e '.[dev,connectors,bench]'

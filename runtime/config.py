@@ -9,7 +9,7 @@ from typing import Any
 
 from transpiler import ExpressionError, compile_expression
 from transpiler.jslib.numbers import number_to_string
-from transpiler.policy import BLOCKED_NAMES, KNOWN_GLOBALS, RESERVED_WORDS
+from transpiler.policy import identifier_problem
 
 __all__ = ["ConfigError", "MappingSpec", "ProcessorSpec", "parse_config", "alias_problem"]
 
@@ -44,21 +44,10 @@ class ProcessorSpec:
     mappings: list[MappingSpec] = field(default_factory=list)
 
 
-def _is_identifier(name: str) -> bool:
-    # ECMAScript IdentifierName: ID_Start / ID_Continue plus "$" (and "_" which Python shares)
-    return bool(name) and name.replace("$", "_").isidentifier()
-
-
 def alias_problem(alias: object) -> str | None:
-    if not isinstance(alias, str) or not _is_identifier(alias):
-        return "alias must be a valid JavaScript identifier"
-    if alias in RESERVED_WORDS or alias in ("undefined", "NaN", "Infinity"):
-        return f"alias '{alias}' is a JavaScript reserved word"
-    if alias in BLOCKED_NAMES:
-        return f"alias '{alias}' is a blocked name"
-    if alias in KNOWN_GLOBALS:
-        return f"alias '{alias}' would hide the JavaScript global of that name"
-    return None
+    """Why ``alias`` cannot name a source, or None: the identifier rule of compile_expression."""
+    problem = identifier_problem(alias)
+    return None if problem is None else f"alias {problem}"
 
 
 def _scalar_text(v: object) -> str | None:

@@ -150,11 +150,12 @@ def test_errors_are_thrown_as_javascript_does(source: str, name: str) -> None:
     assert caught.value.name == name == REF.evaluate(source).error
 
 
-@pytest.mark.parametrize("source", ["(-a) ** 2", "(-8) ** (1/3)", "(-0) ** -1", "a ?? 5", "o?.x",
-                                    "1_000 + a", "({...o, y: a})"])
-def test_syntax_esprima_rejects_runs_in_quickjs(source: str) -> None:
+@pytest.mark.parametrize(("source", "engine"), [
+    ("(-a) ** 2", "python"), ("(-8) ** (1/3)", "python"), ("(-0) ** -1", "python"), ("a ?? 5", "python"),
+    ("o?.x", "python"), ("1_000 + a", "python"), ("({...o, y: a})", "quickjs")])
+def test_syntax_after_es2017_is_lowered_or_runs_in_quickjs(source: str, engine: str) -> None:
     compiled = compile_expression(source, ["a", "o"])
-    assert compiled.engine == "quickjs"
+    assert compiled.engine == engine
     for a, o in [(2.0, {"x": 1.0}), (None, None), (-0.0, {}), ("s", {"y": 2.0})]:
         env = {"a": a, "o": o}
         assert agree(evaluate_ours(compiled, env), REF.evaluate(source, env))
@@ -254,7 +255,7 @@ def test_syntax_errors_and_bad_arguments() -> None:
         compile_expression("1", ["not valid"])
     with pytest.raises(ExpressionError, match="empty"):
         compile_expression("  ", [])
-    with pytest.raises(ExpressionError, match="octal"):
+    with pytest.raises(ExpressionError, match="(?i)octal"):
         compile_expression("017", [], engine="python")
 
 

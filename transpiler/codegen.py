@@ -20,6 +20,7 @@ from typing import Any
 
 from esprima.nodes import Node
 
+from transpiler.analysis import OFFSET as SOURCE_OFFSET
 from transpiler.helpers import HELPERS
 from transpiler.jslib import arrays, builtins, jmath, strings
 from transpiler.jslib.members import METHOD_NAMES, NUMBER_METHODS
@@ -46,7 +47,9 @@ class Unsupported(Exception):
     """The expression uses a construct the python engine does not lower."""
 
     def __init__(self, construct: str, node: Node | None = None) -> None:
-        where = f" at offset {node.range[0]}" if node is not None and getattr(node, "range", None) else ""
+        where = ""
+        if node is not None and getattr(node, "range", None):  # ranges count the parse wrapper
+            where = f" at offset {max(node.range[0] - SOURCE_OFFSET, 0)}"
         super().__init__(f"{construct}{where}")
         self.construct = construct
 
@@ -92,6 +95,19 @@ def literal(value: Any) -> Code:
     raise TypeError(f"not a primitive constant: {value!r}")
 
 
+def number_literal(raw: str) -> float:
+    """The Number value of a NumericLiteral's source text (ES2026 §12.9.3: separators ignored,
+    rounded to the nearest double; beyond the largest double it is Infinity)."""
+    raw = raw.replace("_", "")
+    lower = raw.lower()
+    if lower.startswith(("0x", "0o", "0b")):
+        try:
+            return float(int(raw[2:], {"x": 16, "o": 8, "b": 2}[lower[1]]))
+        except OverflowError:  # int -> float rounds correctly and overflows only past the max
+            return math.inf
+    return float(raw)
+
+
 def python_name(js_name: str, index: int) -> str:
     """A readable Python parameter name for a JavaScript variable (``press`` stays ``press``)."""
     if js_name.isascii() and js_name.isidentifier() and not keyword.iskeyword(js_name) \
@@ -116,6 +132,7 @@ class CodeGenerator:
         self.names = names      # JavaScript variable -> Python parameter name
         self.types = types      # JavaScript variable -> type assumed in this body
         self._temps = 0
+        self._guards: list[str] | None = None  # inside an optional chain: its nullish tests
 
     # --- infrastructure --------------------------------------------------------------------
     def visit(self, node: Node) -> Code:
@@ -248,14 +265,12 @@ class CodeGenerator:
     def visit_Literal(self, node: Node) -> Code:
         if getattr(node, "regex", None) is not None:
             raise Unsupported("regular expression literal", node)
+        if getattr(node, "bigint", None) is not None:
+            raise Unsupported("BigInt literal", node)
         value = node.value
         if value is None or isinstance(value, (bool, str)):
             return literal(to_utf16(value) if isinstance(value, str) else value)
-        raw = node.raw.replace("_", "")
-        lower = raw.lower()
-        if lower.startswith(("0x", "0o", "0b")):
-            return literal(float(int(raw[2:], {"x": 16, "o": 8, "b": 2}[lower[1]])))
-        return literal(float(raw))
+        return literal(number_literal(node.raw))
 
     def visit_Identifier(self, node: Node) -> Code:
         name = node.name
@@ -333,10 +348,39 @@ class CodeGenerator:
             return literal(UNDEFINED) if arg.simple else Code(f"({arg.src}, _UNDEF)[1]", UNDEF)
         raise Unsupported(f"unary operator '{op}'", node)
 
+    def _chain(self, node: Node) -> Code | None:
+        """A long left-deep chain of binary/logical operators (``p + p + ... + p``, ``a && b &&
+        ...``) as a flat tuple of steps, ``(_t1 := p + p, _t2 := _t1 + p, ...)[-1]``: nested,
+        its code would exceed CPython's 200 levels of parentheses. Each step evaluates the next
+        right operand after the accumulated left one, as JavaScript does; a logical step leaves
+        the value untouched (without evaluating its right operand) once it short-circuits."""
+        links = []
+        while node.type in _CHAINED and len(links) <= CHAIN_LENGTH:
+            links.append(node)
+            node = node.left
+        if len(links) <= CHAIN_LENGTH:
+            return None
+        while node.type in _CHAINED:
+            links.append(node)
+            node = node.left
+        acc = self.visit(node)
+        steps = []
+        for link in reversed(links):
+            right = self.visit(link.right)
+            step = (self._binary if link.type == "BinaryExpression" else self._logical)(link, acc, right)
+            name = self.temp()
+            steps.append(f"({name} := {step.src})")
+            acc = Code(name, step.type, simple=True, nonneg=step.nonneg)
+        return Code("(" + ", ".join(steps) + ")[-1]", acc.type, nonneg=acc.nonneg)
+
     def visit_BinaryExpression(self, node: Node) -> Code:
+        chain = self._chain(node)
+        if chain is not None:
+            return chain
+        return self._binary(node, self.visit(node.left), self.visit(node.right))
+
+    def _binary(self, node: Node, left: Code, right: Code) -> Code:
         op = node.operator
-        left = self.visit(node.left)
-        right = self.visit(node.right)
         lt, rt = left.type, right.type
         parts = [left, right]
         both_num = lt == NUM and rt == NUM
@@ -394,9 +438,15 @@ class CodeGenerator:
         return self.make(f"_add({left.src}, {right.src})", ANY, parts)
 
     def visit_LogicalExpression(self, node: Node) -> Code:
-        left = self.visit(node.left)
-        right = self.visit(node.right)
+        chain = self._chain(node)
+        if chain is not None:
+            return chain
+        return self._logical(node, self.visit(node.left), self.visit(node.right))
+
+    def _logical(self, node: Node, left: Code, right: Code) -> Code:
         typ = _merge(left.type, right.type)
+        if node.operator == "??":
+            return self._coalesce(left, right)
         if node.operator not in ("&&", "||"):
             raise Unsupported(f"operator '{node.operator}'", node)
         if left.type == BOOL:
@@ -409,6 +459,45 @@ class CodeGenerator:
         else:
             src = f"({name} if {test} else {right.src})"
         return self.make(src, typ, [left, right])
+
+    def _coalesce(self, left: Code, right: Code) -> Code:
+        """``left ?? right`` (ES2026 §13.13): right only when left is null or undefined."""
+        if left.type in (NULL, UNDEF):
+            return right if left.simple else Code(f"({left.src}, {right.src})[1]", right.type)
+        if left.type != ANY:
+            return left
+        first, name = self.bind(left)
+        src = f"({right.src} if {self.nullish(first, name)} else {name})"
+        return self.make(src, ANY, [left, right])
+
+    @staticmethod
+    def nullish(first: str, name: str) -> str:
+        """A test that the value ``first`` evaluates (and ``name`` then holds) is null/undefined."""
+        return f"({first} is None or {name} is _UNDEF)"
+
+    def visit_ChainExpression(self, node: Node) -> Code:
+        """An optional chain (``a?.b.c``, ``f?.()``): undefined as a whole as soon as one
+        optional link's object is null or undefined (ES2026 §13.3.9). Each optional link adds
+        its test to ``_guards``; the tests run in order, before the rest of the chain."""
+        outer, self._guards = self._guards, []
+        try:
+            inner = self.visit(node.expression)
+            guards = self._guards
+        finally:
+            self._guards = outer
+        if not guards:
+            return inner
+        return Code(f"(_UNDEF if {' or '.join(guards)} else {inner.src})", _merge(UNDEF, inner.type))
+
+    def optional(self, code: Code, node: Node) -> Code:
+        """The object of an optional link (``code?.``): tested for nullish, then reused by name."""
+        if not node.optional or code.type in (NUM, STR, ASTR, BOOL, ARR, OBJ, FUNC):
+            return code
+        if self._guards is None:
+            raise Unsupported("optional link outside a chain", node)
+        first, name = self.bind(code)
+        self._guards.append(self.nullish(first, name))
+        return Code(name, code.type, simple=True)
 
     def visit_ConditionalExpression(self, node: Node) -> Code:
         test = self.visit(node.test)
@@ -439,7 +528,7 @@ class CodeGenerator:
             if name in builtins.NAMESPACE_FUNCTIONS[ns]:
                 return Code(f"_fv_{ns}_{name}", FUNC, simple=True)
             raise Unsupported(f"'{ns}.{name}'", node)
-        obj = self.visit(node.object)
+        obj = self.optional(self.visit(node.object), node)
         if not node.computed:
             name = node.property.name
             if name == "length":
@@ -452,6 +541,8 @@ class CodeGenerator:
 
     def visit_CallExpression(self, node: Node) -> Code:
         callee = node.callee
+        if node.optional:  # f?.(): the callee value is tested, so it cannot be a method call
+            return self._optional_call(callee, node)
         if callee.type == "Identifier" and callee.name not in self.names \
                 and callee.name in builtins.GLOBAL_FUNCTIONS:
             return self._global_call(callee.name, [self.visit(a) for a in node.arguments], node)
@@ -463,6 +554,24 @@ class CodeGenerator:
         fn = self.visit(callee)
         args = [self.visit(a) for a in node.arguments]
         return Code(f"_callv({', '.join([fn.src] + [a.src for a in args])})", ANY)
+
+    def _optional_call(self, callee: Node, node: Node) -> Code:
+        """``callee?.(args)``; a member callee keeps its object as ``this``."""
+        if callee.type != "MemberExpression" or self._namespace(callee) is not None:
+            fn = self.optional(self.visit(callee), node)
+            args = self._args(node)
+            return Code(f"_callv({', '.join([fn.src] + [a.src for a in args])})", ANY)
+        obj = self.optional(self.visit(callee.object), callee)
+        first, name = self.bind(obj)
+        if callee.computed:
+            key = self.visit(callee.property)
+            key_first, key_name = self.bind(key)
+        else:
+            key_first = key_name = repr(callee.property.name)
+        method = self.optional(Code(f"_get({first}, {key_first})", ANY), node)
+        args = self._args(node)
+        return Code(f"({method.src}, _call({', '.join([name, key_name] + [a.src for a in args])}))[1]",
+                    ANY)
 
     def _args(self, node: Node) -> list[Code]:
         for a in node.arguments:
@@ -530,14 +639,14 @@ class CodeGenerator:
         if callee.computed:
             key = self.visit(callee.property)
             if not (key.is_const and isinstance(key.const, str)):
-                obj = self.visit(callee.object)
+                obj = self.optional(self.visit(callee.object), callee)
                 return self._generic_call(obj, key, self._args(node))
             name = key.const
         else:
             name = callee.property.name
         if name not in METHOD_NAMES:
             raise Unsupported(f"method '.{name}()'", node)
-        obj = self.visit(callee.object)
+        obj = self.optional(self.visit(callee.object), callee)
         args = self._args(node)
         arg_src = "".join(", " + a.src for a in args)
         typ = ANY
@@ -588,6 +697,10 @@ def _render(pieces: list[tuple[bool, str]]) -> str:
             out.append("{" + text + "}")
     return "f'" + "".join(out) + "'"
 
+
+# left-deep operator chains longer than this are lowered flat (see CodeGenerator._chain)
+CHAIN_LENGTH = 32
+_CHAINED = frozenset({"BinaryExpression", "LogicalExpression"})
 
 # globals that exist in QuickJS but not in the python subset: their members go to QuickJS
 _QUICKJS_GLOBALS = frozenset({"Object", "Array", "Set", "Map", "RegExp", "Symbol", "BigInt",

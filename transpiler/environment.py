@@ -7,6 +7,7 @@ that imports the values and runs the full ECMAScript algorithms.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -28,9 +29,10 @@ from transpiler.codegen import (
 )
 from transpiler.errors import ExpressionError, JSError
 from transpiler.helpers import HELPERS
-from transpiler.tokenscan import check_tokens, scan_identifiers
+from transpiler.policy import identifier_problem
 
 ENGINES = ("auto", "python", "quickjs")
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # kept out of the generated comment
 CACHE_SIZE = 4096
 
 
@@ -81,7 +83,8 @@ def generate_python(analysis: Analysis) -> str:
     names = {d: python_name(d, i) for i, d in enumerate(deps)}
     general = CodeGenerator(names, dict.fromkeys(deps, ANY)).visit(analysis.ast)
     params = ", ".join(names[d] for d in deps)
-    comment = " ".join(analysis.source.split())
+    comment = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode(),
+                           " ".join(analysis.source.split()))
     lines = [f"def _expression({params}):", f"    # {comment}"]
     if deps:
         fast = CodeGenerator(names, dict.fromkeys(deps, NUM)).visit(analysis.ast)
@@ -111,30 +114,20 @@ def _quickjs(limits: Any):
         return engine
 
 
-def _compile_for_quickjs_only(source: str, variables: tuple[str, ...], limits: Any,
-                              parse_error: str) -> CompiledExpression:
-    """Syntax esprima cannot parse: QuickJS decides validity; dependencies by token scan."""
-    engine = _quickjs(limits)
-    engine.check_syntax(source)
-    check_tokens(source)
-    names = scan_identifiers(source)
-    deps = tuple(n for n in names if n in variables)
-    impure = any(n in ("Date",) for n in names) or "random" in source
-    fn = engine.compile(source, deps)
-    reason = f"esprima (ES2017) cannot parse it ({parse_error}); QuickJS can"
-    return CompiledExpression(source, "quickjs", deps, not impure, fn, None, variables, reason)
-
-
 def _build(source: str, variables: tuple[str, ...], engine: str, limits: Any) -> CompiledExpression:
     analysis = analyse(source, variables)
-    if analysis.ast is None:
-        if engine == "python":
-            raise ExpressionError(f"syntax error: {analysis.parse_error}")
-        return _compile_for_quickjs_only(source, variables, limits, analysis.parse_error or "")
     deps, pure = analysis.dependencies, analysis.is_pure
     if engine != "quickjs":
         try:
             py_source = generate_python(analysis)
+            fn = _python_closure(py_source)
+        except (RecursionError, SyntaxError, MemoryError) as err:
+            # nesting beyond what CPython's parser/compiler take (200 parentheses, recursion)
+            if engine == "python":
+                raise ExpressionError(
+                    f"the expression nests too deeply for the python engine ({type(err).__name__}: "
+                    f"{err}); use engine='auto' or engine='quickjs'") from None
+            reason = "its nesting exceeds CPython's limits for the generated code"
         except Unsupported as unsupported:
             if engine == "python":
                 raise ExpressionError(
@@ -142,7 +135,6 @@ def _build(source: str, variables: tuple[str, ...], engine: str, limits: Any) ->
                     f"use engine='auto' or engine='quickjs'") from None
             reason = f"uses {unsupported}, which the python engine does not lower"
         else:
-            fn = _python_closure(py_source)
             return CompiledExpression(source, "python", deps, pure, fn, py_source, variables,
                                       "inside the python subset")
     else:
@@ -159,8 +151,9 @@ _engines: dict[Any, Any] = {}
 def _check_variables(variables: Iterable[str]) -> tuple[str, ...]:
     names = tuple(variables)
     for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ExpressionError(f"variable name {name!r} is not a valid identifier")
+        problem = identifier_problem(name)
+        if problem is not None:
+            raise ExpressionError(f"variable {name!r}: {problem}")
     return names
 
 

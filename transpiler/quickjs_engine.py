@@ -68,7 +68,8 @@ Threads
     first call from that thread. No locks are taken on the call path; engines and compiled
     callables can be shared freely between threads.
 
-Token scanning, for syntax esprima cannot parse, lives in ``transpiler.tokenscan``.
+Parsing and the static checks (dependencies, blocked names) are the transpiler's one front-end
+(``transpiler.analysis``); this module only compiles and runs what it accepted.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ import orjson
 
 from transpiler.errors import ExpressionError, JSError
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, int_to_double
+from transpiler.policy import is_identifier_name
 
 __all__ = [
     "QuickJSLimits", "QuickJSEngine", "default_engine",
@@ -277,7 +279,6 @@ const __sp_rt = (() => {
 })();
 """.replace("%REMOVED%", json.dumps(list(_REMOVED_GLOBALS)))
 
-_IDENT = re.compile(r"[A-Za-z_$][\w$]*\Z", re.ASCII)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ASYNC_HINT = re.compile(r"\b(?:Promise|async|await|then|import)\b")
 _THROW_HINT = re.compile(r"\bthrow\b")
@@ -542,7 +543,7 @@ class QuickJSEngine:
         """
         params = tuple(params)
         for p in params:
-            if not isinstance(p, str) or not _IDENT.match(p) or p.startswith("__sp_"):
+            if not is_identifier_name(p) or p.startswith("__sp_"):
                 raise ExpressionError(f"invalid parameter name {p!r}")
         if len(set(params)) != len(params):
             raise ExpressionError(f"duplicate parameter names in {params!r}")
