@@ -4,8 +4,8 @@ ECMAScript fixes the order in which sub-expressions are evaluated and converted,
 of several errors is thrown: a call reads its callee (GetValue, a TypeError on a null base)
 before its arguments, arguments and operands go left to right, a binary operator evaluates
 both operands before either ToPrimitive, a template converts each substitution before the
-next, literals evaluate their elements in order, ``?:``/``&&``/``||`` evaluate only the
-branch taken. Each expression here puts operands that throw *different* errors (or convert to
+next, literals evaluate their elements in order, ``?:``/``&&``/``||``/``??`` evaluate only the
+branch taken, an optional link that meets null or undefined evaluates nothing after it. Each expression here puts operands that throw *different* errors (or convert to
 an error) into such a position, so an engine that evaluates in another order gives another
 error name.
 
@@ -49,7 +49,7 @@ CONTEXTS = (
     "`${A}${B}`", "`${A}-${B}-${C}`", "[A, B]", "[A, B, C].join()", "({k: A, j: B})",
     "({k: A, j: B}).k", "A ? B : C", "A && B", "A || B", "(A, B)", "A[B]", "A.k", "-A",
     "typeof A", "void A", "!A", "A === B", "[A][B]", "s.at(A).concat(B)", "x.toFixed(A) + B",
-    "A.length + B",
+    "A.length + B", "A?.concat(B)", "A?.[B](C)", "(A ?? B).concat(C)", "A?.k.concat(B)",
 )
 
 
