@@ -5,9 +5,9 @@ of several errors is thrown: a call reads its callee (GetValue, a TypeError on a
 before its arguments, arguments and operands go left to right, a binary operator evaluates
 both operands before either ToPrimitive, a template converts each substitution before the
 next, literals evaluate their elements in order, ``?:``/``&&``/``||``/``??`` evaluate only the
-branch taken, an optional link that meets null or undefined evaluates nothing after it. Each expression here puts operands that throw *different* errors (or convert to
-an error) into such a position, so an engine that evaluates in another order gives another
-error name.
+branch taken, an optional link that meets null or undefined evaluates nothing after it.
+Each expression here puts operands that throw *different* errors (or convert to an error)
+into such a position, so an engine that evaluates in another order gives another error name.
 
 Operands with getters or methods (``({get k() { throw ... }})``, ``{valueOf() {...}}``) are
 outside the python subset: those expressions run through the QuickJS engine (``engine="auto"``)
