@@ -196,3 +196,14 @@ def test_matchers_found_by_the_seed_sweep() -> None:
     assert not approximated_math(source, Outcome(value="1.414213562373095x"), Outcome(value="1.5x"))
     assert not approximated_math("x + 'x'", Outcome(value="1.414213562373095x"),
                                  Outcome(value="1.4142135623730951x"))
+
+
+def test_value_derived_from_a_longer_number_is_decided_by_v8() -> None:
+    # seed 20261131: the .length of a string holding QuickJS's 17-digit text is 1 more
+    conf = Conformance()
+    env = {"arr": ["😀", "", 1e21], "y": 7.120236347223045e-307}
+    assert conf.check("(arr + y)?.length", env, "derived", "test")
+    assert conf.deviations_seen == {"number-to-string-not-shortest": 1}
+    # QuickJS really answers differently here; only numbers QuickJS prints longer qualify
+    assert REFERENCE.evaluate("(arr + y)?.length", env).value != ours("(arr + y)?.length", env).value
+    assert conf._printed_longer(7.120236347223045e-307) and not conf._printed_longer(0.1)
