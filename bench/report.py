@@ -446,8 +446,9 @@ def connectors_section(r: dict[str, Any]) -> list[str]:
     out.append(
         "`python -m runtime run examples/pump.yaml --kafka/--mqtt` as a subprocess, N pump messages (press, "
         "tempF, run in turn; 3.33 outputs each) already waiting for it in the broker; the clock starts when the "
-        "processor owns the partitions / is connected and stops when an independent client has received the "
-        "last output. *inputs/s* = N / that time. Loopback brokers on the same 2-core machine, so the broker, "
+        "processor owns the partitions / is connected and stops when the last output is in the broker "
+        "(Kafka: counted by the partitions' end offsets, so no reader can fall behind; MQTT: received by an "
+        "independent client). *inputs/s* = N / that time. Loopback brokers on the same 2-core machine, so the broker, "
         "the test clients and the processor share the cores (`runtime/connectors/bench.py`, run in a fresh "
         "process by `bench/connectors.py`). Wall-clock time, one run each: noisier than the tables above.")
     out.append("")

@@ -278,14 +278,30 @@ class Conformance:
     # ---------------------------------------------------------------- processor level
     def check_stream(self, config: Mapping, messages: Sequence[Any], family: str) -> bool:
         """Both engines over the same configuration and messages: byte-identical outputs."""
-        from runtime import StreamProcessor
+        from runtime import ConfigError, StreamProcessor
         from runtime.logs import RateLimitedLog
 
         quiet = RateLimitedLog(_QUIET)
         processors = {}
+        refused: dict[str, list[str]] = {}
         for engine in ("python", "quickjs"):
-            processors[engine] = StreamProcessor(config, engine=engine, log=quiet)
+            try:
+                processors[engine] = StreamProcessor(config, engine=engine, log=quiet)
+            except ConfigError as exc:  # e.g. a static that can never output: a load error
+                refused[engine] = [e.split(": ", 1)[0] for e in exc.errors]  # the fields, not the
+                # wording (JavaScript error messages differ between the engines)
         c = self.counts.setdefault(("processor", family), Counts())
+        if refused:  # both engines must refuse the configuration, naming the same fields
+            ok = refused.get("python") == refused.get("quickjs")
+            c.cases += 1
+            c.agree += ok
+            c.python += 1
+            if not ok:
+                self.disagreements.append(Disagreement(
+                    "processor", family, json.dumps(config.get("mapping"), ensure_ascii=False),
+                    {"payload": "(load)", "meta": {}}, "python",
+                    Outcome(value=repr(refused.get("python"))), Outcome(value=repr(refused.get("quickjs")))))
+            return ok
         all_ok = True
         for message in messages:
             outs = {e: [(m.payload, m.meta) for m in p.process_batch([message])]

@@ -24,7 +24,7 @@ import orjson
 
 from runtime import connectors
 from runtime.config import ConfigError
-from runtime.message import Message
+from runtime.message import Message, trusted_message
 from runtime.processor import StreamProcessor
 
 __all__ = ["main"]
@@ -36,6 +36,17 @@ CHUNK = 1 << 16  # bytes read per batch (read1: never waits for more than is ava
 def _err(text: str) -> None:
     sys.stderr.write(f"{PROG}: {text}\n")
     sys.stderr.flush()
+
+
+def _output_closed(out: IO[bytes] | IO[str] | None = None) -> None:
+    """The reader went away (``| head``): point the descriptor at /dev/null so that nothing
+    written later, nor Python's final flush, raises ``BrokenPipeError`` again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, (out or sys.stdout).fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,8 +151,13 @@ def _parse_line(line: bytes, lineno: int) -> Message | None:
     if payload.__class__ is str:
         data = payload.encode("utf-8")
     else:
-        data = orjson.dumps(payload)
-    return Message(data, meta)
+        try:
+            data = orjson.dumps(payload)
+        except orjson.JSONEncodeError as exc:  # nested deeper than orjson writes (255 levels)
+            _err(f"input line {lineno}: \"payload\" cannot be written back as JSON ({exc}); give it "
+                 f"as a string; skipped")
+            return None
+    return trusted_message(data, meta)  # meta checked above: a dict of str
 
 
 def _write_outputs(out: IO[bytes], messages: list[Message]) -> None:
@@ -199,7 +215,7 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
     started = time.perf_counter()
     lineno = 0
     bad_lines = 0
-    rest = b""
+    partial: list[bytes] = []  # the start of a line not yet ended: joined once, when it ends
     status = 0
     read = inp.read1 if hasattr(inp, "read1") else inp.read
     process_batch = processor.process_batch
@@ -207,11 +223,19 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
         while True:
             chunk = read(CHUNK)
             if not chunk:
+                rest = b"".join(partial)
                 lines = [rest] if rest.strip() else []
-                rest = b""
             else:
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
+                end = chunk.rfind(b"\n")
+                if end < 0:  # no line ends in this chunk: keep it, without copying what came before
+                    partial.append(chunk)
+                    continue
+                if partial:
+                    partial.append(chunk[:end])
+                    lines = b"".join(partial).split(b"\n")
+                else:
+                    lines = chunk[:end].split(b"\n")
+                partial = [chunk[end + 1:]]
             messages = []
             for line in lines:
                 lineno += 1
@@ -229,13 +253,7 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
         _err("interrupted; outputs of the messages processed so far were written")
         status = 130
     except BrokenPipeError:
-        # the reader went away (e.g. `| head`): stop quietly, and keep Python's final flush of
-        # stdout from complaining about the closed pipe
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, out.fileno())
-        except (OSError, ValueError):
-            pass
+        _output_closed(out)  # the reader went away (e.g. `| head`): stop quietly
     processor.flush_log()
     if args.stats:
         elapsed = time.perf_counter() - started
@@ -257,9 +275,13 @@ def main(argv: list[str] | None = None) -> int:
         problem = connectors.check_arguments(args)
         if problem:
             parser.error(problem)
-    if args.command == "check":
-        return _check(args)
-    return _run(args)
+    try:
+        if args.command == "check":
+            return _check(args)
+        return _run(args)
+    except BrokenPipeError:  # stdout closed by its reader (`check ... | head -1`): end quietly
+        _output_closed()
+        return 0
 
 
 if __name__ == "__main__":

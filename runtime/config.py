@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.encode import BadResult, value_bytes
+from runtime.uns import location_problem, path_problem, segment_problem, topic_problem
 from transpiler import ExpressionError, compile_expression
 from transpiler.jslib.numbers import number_to_string
 from transpiler.policy import identifier_problem
@@ -15,6 +18,7 @@ __all__ = ["ConfigError", "MappingSpec", "ProcessorSpec", "parse_config", "alias
 
 FIELDS = ("mode", "output_topic", "model", "sources", "mapping")
 MODES = ("timeseries",)
+LOAD_TIME_LIMIT = 1.0  # seconds: a static evaluated at load when the run-time limit is off (<= 0)
 
 
 class ConfigError(ValueError):
@@ -33,6 +37,7 @@ class MappingSpec:
     source: str  # the expression text
     output_topic: str
     compiled: Any = None  # CompiledExpression
+    static_bytes: bytes | None = None  # a pure static: JSON.stringify of its value, computed at load
 
 
 @dataclass(slots=True)
@@ -75,28 +80,66 @@ def _expression_text(v: object) -> str | None:
 
 
 def _flatten(node: Mapping, prefix: str, out: list[tuple[str, object]], errors: list[str]) -> None:
+    """Nested mappings become dotted paths; each key is a UNS path (``uns.path_problem``), since
+    it becomes the end of the output topic."""
     for key, value in node.items():
         if isinstance(key, bool) or not isinstance(key, (str, int)) or key == "":
             errors.append(f"mapping '{prefix}{key}': a field name must be a non-empty string")
             continue
         path = f"{prefix}{key}"
+        problem = path_problem(str(key), "name")
+        if problem is not None:
+            errors.append(f"mapping '{path}': {problem}")
+            continue
         if isinstance(value, Mapping):
+            if not value:
+                errors.append(f"mapping '{path}': an empty mapping (no expressions under it)")
             _flatten(value, path + ".", out, errors)
         else:
             out.append((path, value))
+
+
+def _static_problem(compiled: Any, text: str, engine: str,
+                    limits: Any) -> tuple[Any, bytes | None, str | None]:
+    """Evaluate a pure static once, at load: (the compiled expression used, its output value
+    bytes, or the reason it can never produce output). With the run-time time limit off
+    (``time_limit <= 0``) the evaluation still gets ``LOAD_TIME_LIMIT``: loading must end."""
+    base = getattr(limits, "limits", limits)  # a configuration's QuickJSEngine carries its limits
+    if compiled.engine == "quickjs" and base is not None and not base.time_limit > 0:
+        load_limits = dataclasses.replace(base, time_limit=LOAD_TIME_LIMIT)
+        compiled = compile_expression(text, (), engine=engine, limits=load_limits)
+    try:
+        return compiled, value_bytes(compiled.fn()), None
+    except BadResult as exc:
+        reason = f"its value is {str(exc).removeprefix('result is ')}"
+    except Exception as exc:  # noqa: BLE001 - JSError, or anything the evaluation raised
+        what = f"{exc.name}: {exc.message}" if hasattr(exc, "name") and hasattr(exc, "message") \
+            else f"{type(exc).__name__}: {exc}"
+        reason = f"evaluating it at load failed: {what}"
+    return compiled, None, f"{reason}; a static mapping is evaluated once, so it can never produce output"
+
+
+def _shown(text: str) -> str:
+    """An expression in an error message: as written, cut after 80 characters."""
+    return text if len(text) <= 80 else text[:80] + "..."
 
 
 def _type_name(v: object) -> str:
     return {list: "a list", dict: "a mapping", type(None): "null"}.get(type(v), type(v).__name__)
 
 
-def parse_config(config: object, *, engine: str = "auto", limits: Any = None) -> ProcessorSpec:
-    """Validate ``config`` and compile its expressions; raise ``ConfigError`` listing every problem."""
+def parse_config(config: object, *, engine: str = "auto", limits: Any = None,
+                 problems: Iterable[str] = ()) -> ProcessorSpec:
+    """Validate ``config`` and compile its expressions; raise ``ConfigError`` listing every problem
+    (``problems`` found before, e.g. the YAML loader's duplicate keys, come first).
+
+    Topics and names follow the UNS rules (``runtime.uns``); a pure static mapping is evaluated
+    here, and one whose value can never be output is a problem like a syntax error."""
     if engine not in ("auto", "python", "quickjs"):
         raise ValueError(f"engine must be 'auto', 'python' or 'quickjs', not {engine!r}")
+    errors: list[str] = list(problems)
     if not isinstance(config, Mapping):
-        raise ConfigError([f"configuration: expected a mapping, got {_type_name(config)}"])
-    errors: list[str] = []
+        raise ConfigError([*errors, f"configuration: expected a mapping, got {_type_name(config)}"])
 
     for key in config:
         if key not in FIELDS:
@@ -113,6 +156,10 @@ def parse_config(config: object, *, engine: str = "auto", limits: Any = None) ->
     elif not isinstance(output_topic, str) or not output_topic.strip():
         errors.append("output_topic: must be a non-empty string")
         output_topic = ""
+    else:
+        problem = location_problem(output_topic, "output_topic")
+        if problem is not None:
+            errors.append(f"output_topic: {problem}")
 
     model = config.get("model")
     name = version = ""
@@ -133,6 +180,10 @@ def parse_config(config: object, *, engine: str = "auto", limits: Any = None) ->
                 errors.append(f"model.{key}: missing")
             elif text is None or not text.strip():
                 errors.append(f"model.{key}: must be a non-empty string")
+            else:
+                problem = segment_problem(text, f"model.{key}")
+                if problem is not None:
+                    errors.append(f"model.{key}: {problem}")
             parts.append(text or "")
         name, version = parts
 
@@ -151,6 +202,8 @@ def parse_config(config: object, *, engine: str = "auto", limits: Any = None) ->
                 errors.append(f"sources.{alias}: {problem}")
             if not isinstance(topic, str) or not topic.strip():
                 errors.append(f"sources.{alias}: topic must be a non-empty string")
+            elif (topic_error := topic_problem(topic, "topic")) is not None:
+                errors.append(f"sources.{alias}: {topic_error}")
             elif problem is None:
                 sources[alias] = topic  # type: ignore[index]
 
@@ -186,12 +239,18 @@ def parse_config(config: object, *, engine: str = "auto", limits: Any = None) ->
         try:
             compiled = compile_expression(text, variables, engine=engine, limits=limits)
         except ExpressionError as exc:
-            message = str(exc)
+            message = str(exc).replace("(variables: ", "(sources: ")
             if "unknown identifier" in message and "sources:" not in message:
                 message += f" (sources: {var_list})"
-            errors.append(f"mapping '{path}': {message}")
+            errors.append(f"mapping '{path}' ({_shown(text)}): {message}")
             continue
-        mappings.append(MappingSpec(path, text, prefix + path, compiled))
+        static_bytes = None
+        if compiled.is_static and compiled.is_pure:
+            compiled, static_bytes, problem = _static_problem(compiled, text, engine, limits)
+            if problem is not None:
+                errors.append(f"mapping '{path}' ({_shown(text)}): {problem}")
+                continue
+        mappings.append(MappingSpec(path, text, prefix + path, compiled, static_bytes))
 
     if errors:
         raise ConfigError(errors)

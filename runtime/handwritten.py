@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from orjson import JSONDecodeError, dumps, loads
 
-from runtime.message import Message
+from runtime.message import Message, trusted_message
 
 PREFIX = "umh.v1.corpA.plant-A.aawd"
 PRESS = PREFIX + "._raw.press"
@@ -35,6 +35,7 @@ def make_handwritten():
     t_status = OUT + "status"
     t_serial = OUT + "serialNumber"
     t_device = OUT + "deviceType"
+    M = trusted_message  # the outputs' parts are valid by construction, as in the processor
 
     def process(message: Message) -> list[Message]:
         meta = message.meta
@@ -62,7 +63,7 @@ def make_handwritten():
         d1["umh_topic"] = t_serial
         d2 = meta.copy()
         d2["umh_topic"] = t_device
-        out = [Message(b'{"value":"SN-P42-008"' + sfx, d1), Message(b'{"value":"pump"' + sfx, d2)]
+        out = [M(b'{"value":"SN-P42-008"' + sfx, d1), M(b'{"value":"pump"' + sfx, d2)]
         if topic == PRESS:
             state["press"] = value
             d3 = meta.copy()
@@ -75,8 +76,8 @@ def make_handwritten():
             yb = dumps(value / 4)
             if 101 in xb or 101 in yb or xb[-2:] == b".0" or yb[-2:] == b".0":  # 101: "e"
                 raise NotImplementedError("integral, tiny, huge or non-finite result")
-            out.append(Message(b'{"value":' + xb + sfx, d3))
-            out.append(Message(b'{"value":' + yb + sfx, d4))
+            out.append(M(b'{"value":' + xb + sfx, d3))
+            out.append(M(b'{"value":' + yb + sfx, d4))
         elif topic == TEMPF:
             state["tF"] = value
             d3 = meta.copy()
@@ -84,12 +85,12 @@ def make_handwritten():
             xb = dumps(value * 69 / 31)
             if 101 in xb or xb[-2:] == b".0":  # 101: "e"
                 raise NotImplementedError("integral, tiny, huge or non-finite result")
-            out.append(Message(b'{"value":' + xb + sfx, d3))
+            out.append(M(b'{"value":' + xb + sfx, d3))
         else:
             state["r"] = value
             d3 = meta.copy()
             d3["umh_topic"] = t_status
-            out.append(Message(b'{"value":' + (b'"active"' if value else b'"inactive"') + sfx, d3))
+            out.append(M(b'{"value":' + (b'"active"' if value else b'"inactive"') + sfx, d3))
         return out
 
     return process

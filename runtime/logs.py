@@ -8,13 +8,39 @@ from collections.abc import Callable, Hashable
 
 logger = logging.getLogger("runtime")
 
-__all__ = ["RateLimitedLog", "logger"]
+__all__ = ["RateLimitedLog", "logger", "shorten", "topic_key"]
+
+SHOWN = 80  # characters of an offending value shown in a warning
+
+
+def shorten(value: object, limit: int = SHOWN) -> str:
+    """``repr(value)`` for a warning, cut to about ``limit`` characters (with the full length
+    said) so a 50 MB payload costs a line, not 50 MB of log. ``bytes`` are shown as text
+    (UTF-8, undecodable bytes escaped) since payloads are JSON text."""
+    if isinstance(value, bytes | bytearray):
+        n = len(value)
+        text = repr(bytes(value[: limit + 1]).decode("utf-8", "backslashreplace"))
+        unit = "bytes"
+    else:
+        text = repr(value)
+        n = len(value) if isinstance(value, str) else len(text)
+        unit = "characters"
+    if len(text) > limit:
+        return f"{text[:limit]}... ({n:,} {unit})"
+    return text
+
+
+def topic_key(topic: str, kind: str) -> str:
+    """The rate-limit key of one kind of problem on one topic: a ``str`` (its hash is cached, so
+    the generated code's inlined suppression check costs no tuple hash per message)."""
+    return f"{topic} {kind}"
 
 
 class RateLimitedLog:
     """Per key: the first message is logged; later ones within ``interval`` seconds are counted,
     and the next one logged after the interval carries the count of those suppressed.
-    ``flush()`` reports counts still pending. Keys are mappings and source topics: bounded."""
+    ``flush()`` reports counts still pending. Keys are bounded: a mapping index, or
+    ``topic_key(source topic, kind of problem)`` so one kind flooding a topic never hides another."""
 
     __slots__ = ("logger", "interval", "clock", "_windows")
 

@@ -19,8 +19,17 @@ __all__ = ["EXPECTED", "Invalid", "slow_loads", "slow_timestamp", "to_js", "desc
 EXPECTED = 'expected {"value": <not null>, "timestamp_ms": <integer other than 0>}'
 
 
+MAX_DEPTH = 64  # nesting levels of arrays/objects a "value" may have (the value itself is level 1)
+
+
 class Invalid(Exception):
-    """The payload is not a valid timeseries message; ``str(exc)`` is the reason."""
+    """The payload is not a valid timeseries message; ``str(exc)`` is the reason and ``kind`` one
+    of a few fixed words (``"json"``, ``"timestamp"``, ``"depth"``, ...) that warnings are
+    rate-limited by, so every kind of problem shows."""
+
+    def __init__(self, reason: str, kind: str = "json") -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def _reject_constant(name: str) -> None:
@@ -63,12 +72,12 @@ def slow_timestamp(obj: dict, payload: bytes) -> bytes:
     """Validate a ``timestamp_ms`` that is not a positive int <= 2**53; return the payload suffix
     ``,"timestamp_ms":<t>}`` or raise ``Invalid``."""
     if "timestamp_ms" not in obj:
-        raise Invalid('missing "timestamp_ms"')
+        raise Invalid('missing "timestamp_ms"', "timestamp")
     ts = obj["timestamp_ms"]
     cls = ts.__class__
     if cls is int:
         if ts == 0:
-            raise Invalid('"timestamp_ms" is 0')
+            raise Invalid('"timestamp_ms" is 0', "timestamp")
         return timestamp_suffix(ts)
     if cls is float and (ts.is_integer() or math.isinf(ts)):
         # orjson reads integers beyond 64 bits (and 1e20 alike) as floats: ask the exact parser
@@ -79,20 +88,53 @@ def slow_timestamp(obj: dict, payload: bytes) -> bytes:
             exact = ts
         if exact.__class__ is int and exact != 0:
             return timestamp_suffix(exact)
-    raise Invalid(f'"timestamp_ms" must be a JSON integer, got {describe_json_type(ts)}')
+    raise Invalid(f'"timestamp_ms" must be a JSON integer, got {describe_json_type(ts)}', "timestamp")
+
+
+def _to_double(v: int) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
 
 
 def to_js(v: object) -> object:
     """A parsed JSON value as the JavaScript value it denotes: integers become doubles
-    (rounding beyond 2**53 as JavaScript does), objects take JavaScript property order."""
+    (rounding beyond 2**53 as JavaScript does), objects take JavaScript property order.
+
+    Raises ``Invalid`` (kind ``"depth"``) for arrays/objects nested more than ``MAX_DEPTH``
+    levels: a message decides the depth, so it is bounded here, once, rather than by every
+    recursive algorithm the value later meets (``JSON.stringify``, the QuickJS bridge)."""
     cls = v.__class__
     if cls is int:
-        try:
-            return float(v)  # type: ignore[arg-type]
-        except OverflowError:
-            return math.inf if v > 0 else -math.inf  # type: ignore[operator]
-    if cls is list:
-        return [to_js(x) for x in v]  # type: ignore[attr-defined]
-    if cls is dict:
-        return js_object({k: to_js(x) for k, x in v.items()})  # type: ignore[attr-defined]
-    return v
+        return _to_double(v)  # type: ignore[arg-type]
+    if cls is not list and cls is not dict:
+        return v
+    return _container(v, 1)
+
+
+def _container(v: list | dict, depth: int) -> object:
+    if depth > MAX_DEPTH:
+        raise Invalid(f'"value" is nested more than {MAX_DEPTH} levels deep (arrays/objects)', "depth")
+    if v.__class__ is list:
+        out = []
+        append = out.append
+        for x in v:
+            c = x.__class__
+            if c is int:
+                append(_to_double(x))
+            elif c is list or c is dict:
+                append(_container(x, depth + 1))
+            else:
+                append(x)
+        return out
+    d = {}
+    for k, x in v.items():  # type: ignore[union-attr]
+        c = x.__class__
+        if c is int:
+            d[k] = _to_double(x)
+        elif c is list or c is dict:
+            d[k] = _container(x, depth + 1)
+        else:
+            d[k] = x
+    return js_object(d)

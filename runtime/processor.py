@@ -26,12 +26,15 @@ from typing import Any
 import yaml
 from orjson import JSONDecodeError, loads
 
+from runtime import yaml12
 from runtime.config import ConfigError, MappingSpec, ProcessorSpec, parse_config
 from runtime.encode import BadResult, json_quote, value_bytes
-from runtime.logs import RateLimitedLog, logger
-from runtime.message import Message
+from runtime.logs import RateLimitedLog, logger, shorten, topic_key
+from runtime.message import Message, trusted_message
 from runtime.payload import EXPECTED, Invalid, describe_json_type, slow_loads, slow_timestamp, to_js
+from runtime.watch import DONE, STEP, SourceWatch
 from transpiler.jslib.numbers import number_to_bytes, number_to_string
+from transpiler.quickjs_engine import QuickJSEngine
 
 __all__ = ["MappingInfo", "Metrics", "StreamProcessor"]
 
@@ -104,7 +107,11 @@ def _odd_start_message(topic: str, payload: bytes) -> str:
             reason = f"not a JSON object but {describe_json_type(slow_loads(payload, exc))}"
         except Invalid as invalid:
             reason = str(invalid)
-    return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
+    return (f"invalid timeseries payload on {topic}: {reason}; payload {shorten(payload)}; {EXPECTED}; "
+            "skipping")
+
+
+_NOT_OBJECT = "not-object"  # the rate-limit kind of payloads that are not a JSON object
 
 
 class StreamProcessor:
@@ -112,17 +119,26 @@ class StreamProcessor:
 
     ``StreamProcessor(config, engine="auto", limits=None)``; raises ``ConfigError`` listing every
     configuration problem. ``process(message)`` and ``process_batch(messages)`` return the output
-    messages; ``describe()``, ``metrics`` and ``state()`` inspect it.
+    messages; ``describe()``, ``metrics`` and ``state()`` inspect it. Nothing a message contains
+    raises out of them: a message that cannot be processed is counted as invalid and logged
+    with its reason. ``silent_after_messages``/``silent_after_seconds``: when a source topic
+    has received no valid message after that many messages or seconds, it is named in a warning.
     """
 
     def __init__(self, config: Mapping, *, engine: str = "auto", limits: Any = None,
-                 log: RateLimitedLog | None = None) -> None:
-        self.spec: ProcessorSpec = parse_config(config, engine=engine, limits=limits)
+                 log: RateLimitedLog | None = None, silent_after_messages: int = 10_000,
+                 silent_after_seconds: float = 60.0) -> None:
+        # its own QuickJS worker and context: configurations share no JavaScript state
+        self.spec: ProcessorSpec = parse_config(config, engine=engine,
+                                                limits=QuickJSEngine.for_configuration(limits))
         self.engine = engine
         self.log = log if log is not None else RateLimitedLog()
         self._slow = _SlowCounters()
         self._static_prefix: dict[int, bytes] = {}  # pure static mapping index -> b'{"value":...'
         self._precompute_statics()
+        self._watch = SourceWatch(self.spec.sources, lambda: self._state(), MISSING, self.log.logger,
+                                  after_messages=silent_after_messages,
+                                  after_seconds=silent_after_seconds)
         (self.process, self.process_batch, self._counters, self._state,
          self.generated_source) = self._generate()
 
@@ -133,15 +149,22 @@ class StreamProcessor:
         for YAML syntax errors and invalid configurations)."""
         text = Path(path).read_text(encoding="utf-8")
         try:
-            config = yaml.safe_load(text)
+            config, problems = yaml12.load(text)  # YAML 1.2: every scalar is the text written
         except yaml.YAMLError as exc:
             raise ConfigError([f"{path}: YAML syntax error: {exc}"]) from None
-        return cls(config if config is not None else {}, **options)
+        config = config if config is not None else {}
+        if problems:  # duplicate keys: reported with every other problem
+            parse_config(config, engine=options.get("engine", "auto"), limits=options.get("limits"),
+                         problems=[f"{path}: {p}" for p in problems])
+        return cls(config, **options)
 
     def _precompute_statics(self) -> None:
         for i, m in enumerate(self.spec.mappings):
             c = m.compiled
             if not c.is_static or not c.is_pure:
+                continue
+            if m.static_bytes is not None:  # evaluated by parse_config (a failing one is refused)
+                self._static_prefix[i] = b'{"value":' + m.static_bytes
                 continue
             try:
                 self._static_prefix[i] = b'{"value":' + value_bytes(c.fn())
@@ -152,14 +175,20 @@ class StreamProcessor:
     def _mapping_failed(self, i: int, exc: BaseException, note: str = "") -> None:
         self._slow.mapping_errors += 1
         m = self.spec.mappings[i]
-        if isinstance(exc, BadResult):
-            what = str(exc)
-        elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
-            what = f"{exc.name}: {exc.message}"  # JSError
-        else:
-            what = f"{type(exc).__name__}: {exc}"
-        self.log.warning(i,  # keys: mapping index (int) or source topic (str)
-                         f"mapping '{m.path}' ({m.source}) failed: {what}; no output for it{note}")
+
+        def message() -> str:  # made only when logged (a failing mapping fails on every message)
+            if isinstance(exc, BadResult):
+                what = str(exc)
+            elif hasattr(exc, "name") and hasattr(exc, "message") and not isinstance(exc, ImportError):
+                what = f"{exc.name}: {exc.message}"  # JSError
+            else:
+                what = f"{type(exc).__name__}: {exc}"
+            source = m.source if len(m.source) <= 80 else m.source[:80] + "..."
+            if len(what) > 200:
+                what = what[:200] + f"... ({len(what):,} characters)"
+            return f"mapping '{m.path}' ({source}) failed: {what}; no output for it{note}"
+
+        self.log.warning(i, message)  # keys: a mapping index, or topic_key(source topic, kind)
 
     def _general_result(self, i: int, r: object) -> bytes | None:
         try:
@@ -171,19 +200,47 @@ class StreamProcessor:
     def _non_finite(self, i: int, r: float) -> None:
         self._mapping_failed(i, BadResult(f"result is {number_to_string(r)}"))
 
-    def _invalid(self, topic: str, what: object) -> None:
+    def _invalid(self, topic: str, what: object, payload: bytes = b"") -> None:
         self._slow.invalid += 1
+        if isinstance(what, Invalid):
+            kind = what.kind
+        elif isinstance(what, dict):
+            kind = "value"
+        else:
+            kind = _NOT_OBJECT
 
         def message() -> str:
             if isinstance(what, Invalid):
                 reason = str(what)
+                if kind == "json":
+                    reason += f"; payload {shorten(payload)}"
             elif isinstance(what, dict):
                 reason = 'missing "value"' if "value" not in what else '"value" is null'
             else:
                 reason = f"not a JSON object but {describe_json_type(what)}"
             return f"invalid timeseries payload on {topic}: {reason}; {EXPECTED}; skipping"
 
-        self.log.warning(topic, message)
+        self.log.warning(topic_key(topic, kind), message)
+
+    def _poison(self, message: object, exc: Exception) -> None:
+        """A message whose processing raised (``process``/``process_batch`` never let it out):
+        counted as invalid, logged with its reason, rate-limited per (topic, kind)."""
+        self._slow.invalid += 1
+        meta = getattr(message, "meta", None)
+        topic = meta.get("umh_topic") if isinstance(meta, dict) else None
+        shown = topic if topic.__class__ is str else "?"
+        if isinstance(exc, Invalid):
+            kind, reason = exc.kind, str(exc)
+        elif message.__class__ is not Message and not isinstance(message, Message):
+            kind, reason = "type", f"not a Message but {type(message).__name__}"
+        elif not isinstance(meta, dict):
+            kind, reason = "meta", f"meta is {type(meta).__name__}, not a dict of str"
+        elif topic is not None and topic.__class__ is not str:
+            kind, reason = "meta", f"umh_topic is {type(topic).__name__} {shorten(topic)}, not a str"
+        else:
+            kind = "error"
+            reason = f"processing it raised {type(exc).__name__}: {shorten(str(exc))}"
+        self.log.warning(topic_key(shown, kind), f"invalid message on {shown}: {reason}; skipping")
 
     def _make_odd_start(self):
         slow = self._slow
@@ -205,11 +262,12 @@ class StreamProcessor:
                 if stripped[:1] == b"{":
                     return handler(stripped, meta, out)
             slow.invalid += 1
-            window = windows.get(topic)  # RateLimitedLog.warning's suppression, inlined
+            key = topic_key(topic, _NOT_OBJECT)
+            window = windows.get(key)  # RateLimitedLog.warning's suppression, inlined
             if window is not None and clock() - window[0] < log.interval:
                 window[1] += 1
                 return None
-            warning(topic, message, topic, payload)
+            warning(key, message, topic, payload)
             return None
 
         return odd_start
@@ -233,7 +291,8 @@ class StreamProcessor:
 
         ns: dict[str, Any] = {
             "loads": loads, "JSONDecodeError": JSONDecodeError, "Invalid": Invalid,
-            "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": Message,
+            "slow_loads": slow_loads, "slow_ts": slow_timestamp, "to_js": to_js, "M": trusted_message,
+            "poison": self._poison, "watch": self._watch.check, "DONE": DONE, "STEP": STEP,
             "MISSING": MISSING, "jq": json_quote, "n2b": number_to_bytes, "invalid": self._invalid,
             "fail": self._mapping_failed,
             "general": self._general_result, "non_finite": self._non_finite, "waiting": self._waiting,
@@ -250,6 +309,7 @@ class StreamProcessor:
         w("def build():")
         w(f"    {' = '.join(state_vars)} = MISSING" if state_vars else "    pass")
         w("    n_in = n_out = n_missing = n_unknown = 0")
+        w("    watch_at = STEP")
 
         statics = [i for i, m in enumerate(spec.mappings) if m.compiled.is_static]
         dynamics = [i for i, m in enumerate(spec.mappings) if not m.compiled.is_static]
@@ -267,7 +327,7 @@ class StreamProcessor:
             w("        first = payload[:1]")
             w("        if first != b'{':")
             w("            if first not in WS:")
-            w(f"                window = windows_get({T})")
+            w(f"                window = windows_get({topic_key(topic, _NOT_OBJECT)!r})")
             w("                if window is not None and clock() - window[0] < INTERVAL:")
             w("                    window[1] += 1")
             w("                    slow.invalid += 1")
@@ -279,7 +339,7 @@ class StreamProcessor:
             w("            try:")
             w("                obj = slow_loads(payload, e)")
             w("            except Invalid as exc:")
-            w(f"                return invalid({T}, exc)")
+            w(f"                return invalid({T}, exc, payload)")
             w("        if obj.__class__ is not dict:")
             w(f"            return invalid({T}, obj)")
             w("        ts = obj.get('timestamp_ms')")
@@ -289,7 +349,7 @@ class StreamProcessor:
             w("            try:")
             w("                sfx = slow_ts(obj, payload)")
             w("            except Invalid as exc:")
-            w(f"                return invalid({T}, exc)")
+            w(f"                return invalid({T}, exc, payload)")
             w("        v = obj.get('value')")
             w("        if v is None:")
             w(f"            return invalid({T}, obj)")
@@ -325,24 +385,32 @@ class StreamProcessor:
         w("    get = handlers.get")
         def route(ind: str, drop: str) -> None:
             """The per-message step, written once for both entry points: one dict lookup on
-            umh_topic picks the handler; no topic or a foreign one is dropped unparsed."""
-            for line in ("n_in += 1", "meta = message.meta", "topic = meta.get('umh_topic')",
+            umh_topic picks the handler; no topic or a foreign one is dropped unparsed. Whatever
+            a message makes raise (a payload nested too deep, a meta that is not a dict) is that
+            message's problem: counted as invalid, and the others go on (no cost until raised)."""
+            w(ind + "n_in += 1")
+            w(ind + "try:")
+            for line in ("meta = message.meta", "topic = meta.get('umh_topic')",
                          "h = get(topic)", "if h is None:", "    if topic is None:",
                          "        n_missing += 1", "    else:", "        n_unknown += 1",
                          f"    {drop}", "h(message.payload, meta, out)"):
-                w(ind + line)
+                w(ind + "    " + line)
+            w(ind + "except Exception as e:")
+            w(ind + "    poison(message, e)")
 
         w("    def process(message):")
-        w("        nonlocal n_in, n_out, n_missing, n_unknown")
+        w("        nonlocal n_in, n_out, n_missing, n_unknown, watch_at")
         w("        out = []")
         route("        ", "return out")
         w("        n_out += len(out)")
+        w("        if n_in >= watch_at:")
+        w("            watch_at = watch(n_in)")
         w("        return out")
         # The cyclic GC is paused for the length of a batch: the outputs it accumulates are
         # acyclic, but thousands of live containers make every collection pass longer, so the
         # per-message cost would grow with the batch size (restored even if a message raises).
         w("    def process_batch(messages):")
-        w("        nonlocal n_in, n_out, n_missing, n_unknown")
+        w("        nonlocal n_in, n_out, n_missing, n_unknown, watch_at")
         w("        out = []")
         w("        collecting = gc_isenabled()")
         w("        if collecting:")
@@ -354,6 +422,8 @@ class StreamProcessor:
         w("            if collecting:")
         w("                gc_enable()")
         w("        n_out += len(out)")
+        w("        if watch_at != DONE:")
+        w("            watch_at = watch(n_in)")
         w("        return out")
         w("    def counters():")
         w("        return n_in, n_out, n_missing, n_unknown")

@@ -60,7 +60,7 @@ def test_check_invalid(tmp_path, capsys):
     assert main(["check", str(bad)]) == 2
     err = capsys.readouterr().err
     for part in ("mode: unknown mode 'batch'", "output_topic: missing", "model.version: missing",
-                 "sources.1abc: alias must be a valid JavaScript identifier", "mapping 'x': "):
+                 "sources.1abc: alias must be a valid JavaScript identifier", "mapping 'x' (foo + 1): "):
         assert part in err
 
 

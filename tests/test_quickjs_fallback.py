@@ -81,9 +81,10 @@ def test_runaways_fail_in_bounded_time_and_the_engine_recovers(source: str, engi
     started, cpu = time.monotonic(), time.process_time()
     with pytest.raises(JSError):
         compiled.fn()
-    # the limit counts CPU time (quickjs-ng uses clock()); wall time only gets a sanity bound
+    # the limit is wall-clock time, enforced by killing the worker (tests/test_sandbox.py
+    # holds it to 1.5x); this process only waits meanwhile
     assert time.process_time() - cpu < SMALL.time_limit + 0.5
-    assert time.monotonic() - started < SMALL.time_limit + 5.0
+    assert time.monotonic() - started < 2 * SMALL.time_limit + 1.0
     after = compile_expression("[1, 2, 3].map(x => x * 2).join('-')", [], engine="quickjs", limits=SMALL)
     assert after.fn() == "2-4-6"
 

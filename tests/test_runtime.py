@@ -333,12 +333,12 @@ def test_invalid_log_is_rate_limited(caplog):
     assert p.metrics.invalid == 21
 
 
-def test_failing_pure_static_reported_once_at_load(caplog):
-    with caplog.at_level(logging.WARNING, logger="runtime"):
-        p = StreamProcessor(config({"u": "undefined", "k": "1 + 1"}))
-    assert len(caplog.records) == 1 and "mapping 'u' (undefined) failed" in caplog.records[0].getMessage()
-    assert topics(p.process(value_msg(PRESS, 1.0))) == ["k"]
-    assert p.metrics.mapping_errors == 1
+def test_failing_pure_static_is_a_load_error():
+    # evaluated once at load: a static that cannot be output never could (see test_strict_config)
+    with pytest.raises(ConfigError) as e:
+        StreamProcessor(config({"u": "undefined", "k": "1 + 1"}))
+    assert e.value.errors == ["mapping 'u' (undefined): its value is undefined; a static mapping is "
+                              "evaluated once, so it can never produce output"]
 
 
 # ---- step 7: payload bytes and metadata
@@ -451,10 +451,11 @@ def test_config_errors_reported_all_at_once():
     assert any(e.startswith("sources.Math: ") for e in errors)
     assert any(e.startswith("sources.class: ") for e in errors)
     assert any(e.startswith("sources.ok: topic must be") for e in errors)
-    assert any(e.startswith("mapping 'x': ") and "unknown identifier 'foo'" in e for e in errors)
-    assert any(e.startswith("mapping 'syntax': ") for e in errors)
-    assert any(e.startswith("mapping 'stmt': ") for e in errors)
-    assert any(e.startswith("mapping 'blocked': ") and "eval" in e for e in errors)
+    assert any(e.startswith("mapping 'x' (foo + press): ") and "unknown identifier 'foo'" in e
+               for e in errors)
+    assert any(e.startswith("mapping 'syntax' ") for e in errors)
+    assert any(e.startswith("mapping 'stmt' ") for e in errors)
+    assert any(e.startswith("mapping 'blocked' ") and "eval" in e for e in errors)
     assert "mapping 'nested.empty': missing expression" in errors
     assert any(e.startswith("mapping 'nested.list': ") for e in errors)
     assert any(e.startswith("extra: unknown field") for e in errors)
@@ -466,7 +467,7 @@ def test_unknown_identifier_message_lists_sources():
     with pytest.raises(ConfigError) as info:
         StreamProcessor(config({"x": "foo + 1"}))
     [error] = info.value.errors
-    assert error.startswith("mapping 'x': ") and "unknown identifier 'foo'" in error
+    assert error.startswith("mapping 'x' (foo + 1): ") and "unknown identifier 'foo'" in error
     assert "press, tF, r" in error
 
 
@@ -644,15 +645,24 @@ def test_mutating_methods_do_not_change_state():
     assert p.state() == {"press": [1.0, 2.0, 3.0]}
 
 
-def test_odd_characters_in_topics_and_paths_are_data_not_code():
+def test_odd_characters_in_topics_and_paths_are_refused_and_generated_names_are_data():
     weird = "umh.v1.x'\"\\\n}.press"
     cfg = {"output_topic": "o'\"", "model": {"name": "m\\", "version": "v\n"},
-           "sources": {"s0": weird, "loads": weird},  # names the generated code uses itself
+           "sources": {"s0": weird, "loads": weird},
            "mapping": {"a'b": "s0 + 1", 'c"d': {"e\\": '"x"'}}}
+    with pytest.raises(ConfigError) as e:
+        StreamProcessor(cfg)
+    fields = sorted(err.split(":")[0] for err in e.value.errors)
+    assert fields == ["mapping 'a'b'", "mapping 'c\"d'", "model.name", "model.version", "output_topic",
+                      "sources.loads", "sources.s0"], e.value.errors
+    topic = "umh.v1.x._raw.press"
+    cfg = {"output_topic": "umh.v1.o", "model": {"name": "m", "version": "v1"},  # aliases named like
+           "sources": {"s0": topic, "loads": topic, "out": topic, "meta": topic},  # generated code's names
+           "mapping": {"ab": "s0 + loads + out + meta", "cd": {"e": '"x"'}}}
     p = StreamProcessor(cfg)
-    out = p.process(value_msg(weird, 1.0))
-    assert [m.meta["umh_topic"] for m in out] == ["o'\"._m\\_v\n.c\"d.e\\", "o'\"._m\\_v\n.a'b"]
-    assert [m.payload for m in out] == [js_payload('"x"'), js_payload("2")]
+    out = p.process(value_msg(topic, 1.0))
+    assert [m.meta["umh_topic"] for m in out] == ["umh.v1.o._m_v1.cd.e", "umh.v1.o._m_v1.ab"]
+    assert [m.payload for m in out] == [js_payload('"x"'), js_payload("4")]
 
 
 def test_whitespace_before_the_object_is_valid_json():
@@ -674,6 +684,13 @@ def test_process_batch_restores_the_garbage_collector_state():
         assert not gc.isenabled()
     finally:
         gc.enable()
-    with pytest.raises(AttributeError):
-        p.process_batch([object()])  # not a Message: the error propagates, the GC is back on
+    assert p.process_batch([object()]) == []  # not a Message: counted as invalid
+    assert p.metrics.invalid == 1 and gc.isenabled()
+
+    def failing():
+        yield batch[0]
+        raise OSError("the caller's iterable failed")
+
+    with pytest.raises(OSError):
+        p.process_batch(failing())  # not a message's fault: propagates, the GC is back on
     assert gc.isenabled()

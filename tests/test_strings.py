@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from qjs_harness import CTX, check_method, js_batch, py_call
 
 from transpiler.errors import JSError
-from transpiler.jslib import strings
+from transpiler.jslib import limits
 from transpiler.jslib.strings import STRING_METHODS, Unsupported, check_length
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
@@ -123,7 +123,7 @@ def test_case_mapping_every_code_point():
 
 
 def test_length_limit(monkeypatch):
-    monkeypatch.setattr(strings, "MAX_STRING_LENGTH", 10)
+    monkeypatch.setattr(limits, "MAX_STRING_LENGTH", 10)
     m = STRING_METHODS
     assert m["repeat"]("ab", 5.0) == "ab" * 5
     for call in (lambda: m["repeat"]("ab", 6.0), lambda: m["padStart"]("a", 11.0),

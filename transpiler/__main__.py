@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from transpiler.environment import ENGINES, compile_expression
@@ -10,6 +11,19 @@ from transpiler.errors import ExpressionError
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # the reader went away (`... | head -1`): end quietly
+        try:  # and keep Python's final flush of stdout from raising again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m transpiler")
     sub = parser.add_subparsers(dest="command", required=True)
     explain = sub.add_parser("explain", help="show the engine, dependencies and generated code")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins as builtins_module
 import keyword
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from esprima.nodes import Node
 
 from transpiler.analysis import OFFSET as SOURCE_OFFSET
 from transpiler.helpers import HELPERS
-from transpiler.jslib import arrays, builtins, jmath, strings
+from transpiler.jslib import arrays, builtins, jmath, limits, strings
 from transpiler.jslib.members import METHOD_NAMES, NUMBER_METHODS
 from transpiler.jslib.values import UNDEFINED, is_array_index, to_utf16
 
@@ -33,6 +34,12 @@ NUM, STR, ASTR, BOOL, NULL, UNDEF, ARR, OBJ, FUNC, ANY = (
 STRINGS = (STR, ASTR)
 PRIMITIVES = (NUM, STR, ASTR, BOOL, NULL, UNDEF)
 _NO_CONST = object()
+
+FOLD_BUDGET = 0.05
+"""Seconds of constant folding one CodeGenerator may spend; later nodes are left to run time."""
+FOLD_MAX_LENGTH = 4096
+"""Longest string folded into the generated source; a longer constant is computed at run time
+(so neither the source nor the compile cache holds it)."""
 
 _STRING_RESULTS = {
     "string": {"charAt", "slice", "substring", "substr", "toUpperCase", "toLowerCase", "trim",
@@ -61,7 +68,9 @@ class Code:
     const: Any = _NO_CONST
     simple: bool = False  # a name or literal: can be repeated without evaluating twice
     nonneg: bool = False  # a number known to be >= 0, -0 or NaN (so math.sqrt cannot raise)
-    pieces: tuple[tuple[bool, str], ...] | None = None  # a concatenation: (is literal, text/src)
+    # a concatenation: (is literal, text or source, length bounded: a literal or a primitive
+    # that is not a string, whose ToString is at most ~25 code units)
+    pieces: tuple[tuple[bool, str, bool], ...] | None = None
 
     @property
     def is_const(self) -> bool:
@@ -132,6 +141,7 @@ class CodeGenerator:
         self.names = names      # JavaScript variable -> Python parameter name
         self.types = types      # JavaScript variable -> type assumed in this body
         self._temps = 0
+        self._fold_spent = 0.0  # seconds spent folding constants (see FOLD_BUDGET)
         self._guards: list[str] | None = None  # inside an optional chain: its nullish tests
 
     # --- infrastructure --------------------------------------------------------------------
@@ -154,12 +164,21 @@ class CodeGenerator:
 
     def make(self, src: str, typ: str, parts: list[Code], foldable: bool = True,
              nonneg: bool = False, pieces: tuple | None = None) -> Code:
-        """A node's Code; folded to a literal when every part is a constant."""
-        if foldable and all(p.is_const for p in parts):
+        """A node's Code; folded to a literal when every part is a constant.
+
+        Folding runs the node's code under the same caps as run time (``jslib.limits``) and
+        within FOLD_BUDGET seconds per generator; a value that throws, a string longer than
+        FOLD_MAX_LENGTH and everything after the budget is spent are left to run time."""
+        if foldable and self._fold_spent < FOLD_BUDGET and all(p.is_const for p in parts):
+            start = time.perf_counter()
             try:
                 value = eval(src, HELPERS, {})  # noqa: S307 - our own generated code
             except Exception:  # noqa: BLE001 - it throws at run time as JavaScript would
                 return Code(src, typ)
+            finally:
+                self._fold_spent += time.perf_counter() - start
+            if value.__class__ is str and len(value) > FOLD_MAX_LENGTH:
+                return Code(src, typ, nonneg=nonneg, pieces=pieces)
             if value.__class__ in (float, str, bool) or value is None or value is UNDEFINED:
                 return literal(value)
         return Code(src, typ, nonneg=nonneg, pieces=pieces)
@@ -215,25 +234,49 @@ class CodeGenerator:
     def as_number(self, code: Code) -> str:
         return code.src if code.type == NUM else f"_num({code.src})"
 
-    def string_pieces(self, code: Code) -> tuple[tuple[bool, str], ...]:
+    def string_pieces(self, code: Code) -> tuple[tuple[bool, str, bool], ...]:
         """``code`` converted to string, as concatenation pieces (constants as literal text)."""
         if code.pieces is not None:
             return code.pieces
         if code.is_const and code.type in STRINGS:
-            return ((True, code.const),) if code.const else ()
-        return ((False, self.as_string(code)),)
+            return ((True, code.const, True),) if code.const else ()
+        bounded = code.type in PRIMITIVES and code.type not in STRINGS
+        return ((False, self.as_string(code), bounded),)
 
     def concatenation(self, codes: list[Code], parts: list[Code]) -> Code:
-        """String concatenation of ``codes`` (each converted by ToString) as one f-string."""
-        pieces: list[tuple[bool, str]] = []
+        """String concatenation of ``codes`` (each converted by ToString) as one f-string.
+
+        When a piece is a string of unknown length, the result's length is checked against
+        the cap before the string is built: every non-literal piece is evaluated (in order)
+        into a temporary, their lengths summed, and the f-string built only under the cap."""
+        pieces: list[tuple[bool, str, bool]] = []
         for code in codes:
             for piece in self.string_pieces(code):
                 if piece[0] and pieces and pieces[-1][0]:
-                    pieces[-1] = (True, pieces[-1][1] + piece[1])
+                    pieces[-1] = (True, pieces[-1][1] + piece[1], True)
                 else:
                     pieces.append(piece)
         ascii_only = all(c.type in (ASTR, NUM, BOOL, NULL, UNDEF) for c in codes)
-        return self.make(_render(pieces), ASTR if ascii_only else STR, parts, pieces=tuple(pieces))
+        typ = ASTR if ascii_only else STR
+        if len(pieces) < 2 or all(bounded for _, _, bounded in pieces):
+            return self.make(_render(pieces), typ, parts, pieces=tuple(pieces))
+        fixed = sum(len(text) for lit, text, _ in pieces if lit)
+        named: list[tuple[bool, str, bool]] = []
+        lengths = []
+        for lit, text, bounded in pieces:
+            if lit:
+                named.append((lit, text, bounded))
+            else:
+                name = self.temp()
+                lengths.append(f"len({name} := {text})")
+                named.append((False, name, bounded))
+        total = self.temp()
+        # a large result is reported as heavy work (the time limit) and checked against the cap
+        small = min(limits.HEAVY_LENGTH, limits.MAX_STRING_LENGTH) - fixed
+        test = (f"({total} := {' + '.join(lengths)}) <= {small} "
+                f"or _big_string({total}, {limits.MAX_STRING_LENGTH - fixed})")
+        src = f"({_render(named)} if {test} else _too_long())"
+        return self.make(src, typ, parts, pieces=tuple(pieces))
 
     def as_string(self, code: Code) -> str:
         if code.type in STRINGS:
@@ -429,12 +472,11 @@ class CodeGenerator:
             return self.make(f"({left.src} + {right.src})", NUM, parts,
                              nonneg=left.nonneg and right.nonneg)
         if lt in STRINGS or rt in STRINGS:
-            other = right if lt in STRINGS else left
-            if other.type in PRIMITIVES or other.type in STRINGS:
-                return self.concatenation([left, right], parts)
-            (a, b), first = self.operands_first(parts, lambda c: c.type not in STRINGS)
-            src = self.sequenced(first, f"_check_len({self.as_string(a)} + {self.as_string(b)})")
-            return self.make(src, STR, parts)
+            # both operands are evaluated before either is converted: when converting one may
+            # throw (an object's ToPrimitive) and a later operand may throw too, bind them first
+            (a, b), first = self.operands_first(parts, lambda c: c.type not in PRIMITIVES)
+            code = self.concatenation([a, b], parts)
+            return Code(self.sequenced(first, code.src), code.type) if first else code
         return self.make(f"_add({left.src}, {right.src})", ANY, parts)
 
     def visit_LogicalExpression(self, node: Node) -> Code:
@@ -675,19 +717,19 @@ class CodeGenerator:
         return self.make(src, ANY, [obj, key, *args])
 
 
-def _render(pieces: list[tuple[bool, str]]) -> str:
+def _render(pieces: list[tuple[bool, str, bool]]) -> str:
     """Python source of a concatenation: an f-string (one BUILD_STRING, no intermediate
     strings), or ``''.join`` when an expression piece has characters an f-string field of
     Python 3.11 cannot hold."""
     if not pieces:
         return "''"
     if len(pieces) == 1:
-        literal_piece, text = pieces[0]
+        literal_piece, text, _ = pieces[0]
         return repr(text) if literal_piece else text
-    if any(not lit and any(ch in src for ch in "'\"{}\\#") for lit, src in pieces):
-        return "''.join((" + ", ".join(repr(t) if lit else t for lit, t in pieces) + "))"
+    if any(not lit and any(ch in src for ch in "'\"{}\\#") for lit, src, _ in pieces):
+        return "''.join((" + ", ".join(repr(t) if lit else t for lit, t, _ in pieces) + "))"
     out = []
-    for lit, text in pieces:
+    for lit, text, _ in pieces:
         if lit:
             body = repr(text)
             if body[0] == '"':  # repr chose double quotes: the text has a ' and no "

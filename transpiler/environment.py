@@ -34,6 +34,10 @@ from transpiler.policy import identifier_problem
 ENGINES = ("auto", "python", "quickjs")
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")  # kept out of the generated comment
 CACHE_SIZE = 4096
+"""Most entries the compile cache keeps (least recently used go first)."""
+CACHE_BYTES = 32 * 1024 * 1024
+"""Most bytes of expression text, generated source and code constants the cache keeps; an
+entry larger than an eighth of it is not cached at all."""
 
 
 class CompiledExpression:
@@ -102,11 +106,18 @@ def _python_closure(source: str) -> Callable[..., Any]:
     return namespace["_expression"]
 
 
+def _private(limits: Any) -> bool:
+    """True when ``limits`` is a QuickJSEngine instance (a configuration's own context)."""
+    return hasattr(limits, "compile")
+
+
 def _quickjs(limits: Any):
     from transpiler import quickjs_engine  # imported lazily: the python engine never needs it
 
     if limits is None:
         return quickjs_engine.default_engine()
+    if _private(limits):
+        return limits
     with _lock:
         engine = _engines.get(limits)
         if engine is None:
@@ -144,8 +155,47 @@ def _build(source: str, variables: tuple[str, ...], engine: str, limits: Any) ->
 
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple, CompiledExpression] = OrderedDict()
+_cache: OrderedDict[tuple, tuple[CompiledExpression, int]] = OrderedDict()
+_cache_bytes = 0
 _engines: dict[Any, Any] = {}
+
+
+def _footprint(compiled: CompiledExpression) -> int:
+    """Approximate bytes an entry holds: its text, generated source and code constants."""
+    size = len(compiled.source) + len(compiled.python_source or "")
+    code = getattr(compiled.fn, "__code__", None)
+    if code is not None:
+        size += len(code.co_code) + sum(len(c) for c in code.co_consts if isinstance(c, (str, bytes)))
+    return size + 200
+
+
+def _cache_put(key: tuple, compiled: CompiledExpression) -> None:
+    global _cache_bytes
+    size = _footprint(compiled)
+    if size > CACHE_BYTES // 8:
+        return
+    with _lock:
+        old = _cache.pop(key, None)
+        if old is not None:
+            _cache_bytes -= old[1]
+        _cache[key] = (compiled, size)
+        _cache_bytes += size
+        while len(_cache) > CACHE_SIZE or _cache_bytes > CACHE_BYTES:
+            _cache_bytes -= _cache.popitem(last=False)[1][1]
+
+
+def clear_cache() -> None:
+    """Forget every cached compilation."""
+    global _cache_bytes
+    with _lock:
+        _cache.clear()
+        _cache_bytes = 0
+
+
+def cache_info() -> tuple[int, int]:
+    """(entries, approximate bytes) held by the compile cache."""
+    with _lock:
+        return len(_cache), _cache_bytes
 
 
 def _check_variables(variables: Iterable[str]) -> tuple[str, ...]:
@@ -162,22 +212,23 @@ def compile_expression(source: str, variables: Iterable[str] = (), *, engine: st
     """Compile a JavaScript expression over ``variables`` into a cached CompiledExpression.
 
     ``engine``: "python" (the transpiled subset only), "quickjs", or "auto" (python where
-    the subset allows). ``limits``: a ``QuickJSLimits`` for the QuickJS engine.
+    the subset allows). ``limits``: a ``QuickJSLimits`` for the QuickJS engine, or a
+    ``QuickJSEngine`` to compile into (a configuration's own worker and context; such
+    QuickJS compilations are not cached, so the engine goes when its owner does).
     """
     if engine not in ENGINES:
         raise ExpressionError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not isinstance(source, str):
         raise ExpressionError(f"expression must be a string, not {type(source).__name__}")
     names = _check_variables(variables)
-    key = (source, names, engine, limits)
+    private = _private(limits)
+    key = (source, names, engine, None if private else limits)
     with _lock:
         hit = _cache.get(key)
-        if hit is not None:
+        if hit is not None and not (private and hit[0].engine == "quickjs"):
             _cache.move_to_end(key)
-            return hit
+            return hit[0]
     compiled = _build(source, names, engine, limits)
-    with _lock:
-        _cache[key] = compiled
-        if len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    if not (private and compiled.engine == "quickjs"):
+        _cache_put(key, compiled)
     return compiled

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from transpiler.jslib import arrays, builtins, coerce, jmath, members, operators, strings, values
+from transpiler.jslib import arrays, builtins, coerce, jmath, limits, members, operators, strings, values
 from transpiler.jslib.numbers import number_to_string
 
 
@@ -35,6 +35,7 @@ HELPERS: dict[str, Any] = {
     "_get": members.get_member, "_len": members.length, "_call": members.call_method,
     "_mref": members.method_reference,
     "_callv": members.call_value, "_msqrt": math.sqrt, "_mpow": math.pow, "_check_len": strings.check_length,
+    "_too_long": limits.too_long, "_big_string": limits.big_string,
 }
 
 # bound implementations, by the name codegen derives from what they implement

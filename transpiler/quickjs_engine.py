@@ -1,14 +1,43 @@
 """The QuickJS fallback engine: expressions outside the transpiler's subset run here.
 
-Built on the ``quickjs-ng`` package (imported as ``quickjs``; its C extension is ``_quickjs``).
+Built on the ``quickjs-ng`` package (its C extension is ``_quickjs``).
+
+Where evaluation happens
+    Each ``QuickJSEngine`` owns one **worker process** (``transpiler/qjs_worker.py``, started
+    with ``python -E -s -S``, talking over two pipes with length-prefixed binary frames) holding
+    one sandboxed QuickJS runtime+context (``transpiler/qjs_sandbox.py``). Engines share
+    nothing: the processor gives every ``StreamProcessor`` its own engine, so two
+    configurations never see each other's values, errors or hooks.
 
 Compilation
-    ``QuickJSEngine.compile(source, params)`` checks that ``source`` is one JavaScript
-    *expression* (see ``check_syntax``), then wraps it as
-    ``function (<params>) { "use strict"; return (<source>); }`` and returns a Python callable
-    taking the params positionally. The JavaScript function itself is created lazily, once per
-    thread (see *Threads*), and called through a small adapter that converts values and catches
-    every JavaScript exception inside the time limit.
+    ``QuickJSEngine.compile(source, params)`` checks in this process that ``source`` is one
+    JavaScript *expression* (``check_syntax``: parsing only, no user code runs), then defines
+    ``function (<params>) { "use strict"; return (<source>); }`` in the worker and returns a
+    Python callable taking the params positionally. The engine keeps each live function's
+    source, so a replacement worker gets every function defined again before its first call.
+
+Limits (``QuickJSLimits``)
+    ``time_limit`` (default 1 s) is **wall-clock** time per evaluation, enforced by this
+    process: it waits for the reply with ``poll()`` until the deadline, then kills the worker
+    (SIGKILL, reaped at once, so the runaway stops using CPU and memory) and raises
+    ``JSError("InternalError", "interrupted: time limit of 1 s exceeded (wall clock); ...")``;
+    the next call starts a new worker (~50-100 ms) and redefines the functions. Nothing depends on
+    QuickJS polling its interrupt handler, so built-ins that do not poll it (``Array.prototype.join``
+    on huge sparse arrays, BigInt arithmetic, regular-expression backtracking) are stopped too.
+    ``time_limit <= 0`` disables the deadline. ``memory_limit`` (64 MiB) is the worker's QuickJS
+    runtime limit; ``stack_limit`` (1 MiB) its stack. After an out-of-memory error or a crash the
+    worker is replaced as well.
+
+    ``in_process=True`` evaluates in this process instead (one context per thread, as before
+    this design): about 10x cheaper per call, but the time limit is then quickjs-ng's interrupt
+    handler, which measures *process CPU* time and is not polled inside some built-ins (a join
+    of ``new Array(1e9)`` runs for tens of seconds). For trusted mappings only.
+
+Cost
+    One evaluation is one round trip over the pipes: the arguments are JSON-encoded here, the
+    result JSON-encoded by the sandbox; about 25-40 us of this process's CPU per call on the
+    development machine, against ~3 us in process with ``in_process=True`` (see README,
+    "Sandbox"). ``evaluate_many`` sends several evaluations in one round trip.
 
 Values (Python <-> JavaScript)
     number <-> ``float`` (``int`` accepted as input; results are always ``float``; -0.0, NaN and
@@ -20,53 +49,29 @@ Values (Python <-> JavaScript)
     ``int``. Other objects leave the engine the way ``JSON.stringify`` sees them (``toJSON`` is
     honoured, so a Date becomes its ISO string; boxed primitives are unboxed; a Map, Set or RegExp
     becomes ``{}``), except that undefined/-0/NaN/Infinity are kept. A cycle, a Symbol or nesting
-    deeper than 500 levels raises ``JSError("TypeError"/"RangeError", ...)``.
-    Primitive arguments cross the boundary directly; structured ones (and ``UNDEFINED``) go
-    through a tagged JSON encoding. Primitive results come back directly; everything else is
-    tagged inside JavaScript and decoded here (JSON alone would lose -0, NaN, undefined).
+    deeper than 500 levels raises ``JSError("TypeError"/"RangeError", ...)``. Both directions
+    are tagged JSON (JSON alone would lose -0, NaN, undefined).
 
 Errors
     A JavaScript exception raises ``JSError(name, message)``; a thrown non-Error value becomes
-    ``JSError("Error", "Uncaught <value>")``. Timeouts raise
-    ``JSError("InternalError", "interrupted: time limit of 1 s exceeded")``; exhausted memory
+    ``JSError("Error", "Uncaught <value>")``. Exhausted memory raises
     ``JSError("InternalError", "out of memory (limit 64 MiB)")``; endless recursion QuickJS's
     ``RangeError: Maximum call stack size exceeded``. (quickjs-ng reports an out-of-memory that
     happens while it builds the error object as a thrown ``null``: a caught ``null`` is reported
-    as out of memory unless the expression's source contains ``throw``.) After an out-of-memory
-    error the engine probes its context and, if the context is no longer usable, builds a new
-    one; functions are recompiled on their next call, transparently.
-
-Limits
-    ``QuickJSLimits``: CPU time per call (default 1 s), memory (64 MiB per thread's runtime) and
-    stack (1 MiB). The time limit is quickjs-ng's: it measures *process* CPU time with
-    ``clock()``, so when several threads are busy a limit is reached sooner in wall time, and time
-    spent blocked does not count. Arming it costs one ``clock()`` (a system call) per call: about
-    1 us, i.e. a trivial call into QuickJS goes from ~1 us to ~2 us. It is armed on every call
-    regardless: a batch scheme (one JavaScript call evaluating several expressions, one deadline)
-    was measured and was slower, because the batch's arguments and results must then cross the
-    boundary as a JavaScript array (``arguments`` handling plus a JSON round trip of the results
-    cost more than the ``clock()`` saved).
+    as out of memory unless the expression's source contains ``throw``.)
 
 Sandbox (defence in depth; the compile-time checks refuse these names first)
-    Removed from the global object: ``eval``, ``Function``, ``globalThis``, ``Reflect``,
-    ``Proxy``, ``queueMicrotask``, ``escape``, ``unescape``, ``SharedArrayBuffer``, ``Atomics``,
-    ``WeakRef``, ``FinalizationRegistry``, ``performance`` (the package exposes no console,
-    timers, std/os, I/O or module loader). The ``constructor`` of the four function prototypes
-    (Function, AsyncFunction, GeneratorFunction, AsyncGeneratorFunction) is replaced by a
-    non-writable, non-configurable function that throws, so no code can be built from a string.
-    Then every intrinsic reachable from the global object (and the hidden iterator/generator
-    prototypes) is deep-frozen, and so is the global object: one expression cannot alter
-    builtins that another expression (or this module's adapter) relies on. The price is the
-    "override mistake": inside an expression, assigning a property whose name exists on a frozen
-    prototype (``o.toString = f``, ``Object.assign({}, {valueOf: 1})``) throws a TypeError.
-    Promise jobs are executed (within the time limit) after a call only if the source mentions
-    ``Promise``, ``async``, ``await`` or ``then``; otherwise they would only accumulate.
+    See ``transpiler.qjs_sandbox``: dangerous globals removed, the Function constructors
+    disabled, accessors that write runtime state (``Error.stackTraceLimit``,
+    ``Error.prepareStackTrace``) turned into read-only data, every reachable intrinsic and the
+    global object deep-frozen, pending jobs run to the end after every evaluation (the runtime
+    is asked, the source is never read). The price of freezing is the "override mistake":
+    assigning a property whose name exists on a frozen prototype (``o.toString = f``,
+    ``Object.assign({}, {valueOf: 1})``) throws a TypeError.
 
 Threads
-    A QuickJS runtime must only ever be used from one thread, so every thread gets its own
-    runtime and context (``threading.local``); each thread compiles a function lazily on its
-    first call from that thread. No locks are taken on the call path; engines and compiled
-    callables can be shared freely between threads.
+    Any thread may call; one lock per engine serialises the round trips to its worker. (In
+    process, each thread has its own context instead.)
 
 Parsing and the static checks (dependencies, blocked names) are the transpiler's one front-end
 (``transpiler.analysis``); this module only compiles and runs what it accepted.
@@ -77,12 +82,19 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
+import select
+import struct
+import subprocess
+import sys
 import threading
+import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import _quickjs
@@ -91,6 +103,7 @@ import orjson
 from transpiler.errors import ExpressionError, JSError
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, int_to_double
 from transpiler.policy import is_identifier_name
+from transpiler.qjs_sandbox import Sandbox
 
 __all__ = [
     "QuickJSLimits", "QuickJSEngine", "default_engine",
@@ -99,207 +112,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class QuickJSLimits:
-    time_limit: float = 1.0  # seconds of (process) CPU time per evaluation
-    memory_limit: int = 64 * 1024 * 1024  # bytes, per thread's runtime
+    """Bounds of one QuickJS evaluation (see the module docstring)."""
+
+    time_limit: float = 1.0  # seconds of wall-clock time per evaluation; <= 0: none
+    memory_limit: int = 64 * 1024 * 1024  # bytes, per engine's QuickJS runtime
     stack_limit: int = 1024 * 1024  # bytes
+    in_process: bool = False  # trusted mappings only: no worker, CPU-time interrupt handler
 
 
-# --------------------------------------------------------------------------------------------
-# JavaScript side: sandbox set-up and the value adapter
-# --------------------------------------------------------------------------------------------
-
-_REMOVED_GLOBALS = (
-    "eval", "Function", "Reflect", "Proxy", "queueMicrotask", "escape", "unescape",
-    "SharedArrayBuffer", "Atomics", "WeakRef", "FinalizationRegistry", "performance",
-    "globalThis",
-)
-
-_SETUP_JS = r"""
-const __sp_rt = (() => {
-  "use strict";
-  const G = globalThis;
-  const isArray = Array.isArray, keys = Object.keys, freeze = Object.freeze;
-  const getProto = Object.getPrototypeOf, ownKeys = Reflect.ownKeys;
-  const getDesc = Object.getOwnPropertyDescriptor, defProp = Object.defineProperty;
-  const objToString = Object.prototype.toString;
-  const call = Function.prototype.call.bind(Function.prototype.call);
-  const Str = String, ErrorCtor = Error, JSONstr = JSON.stringify;
-  const isFiniteNum = Number.isFinite, hasOwn = Object.hasOwn;
-  const U = freeze(["u"]);
-
-  // --- the Function constructors: calling any of them throws -------------------------------
-  const disabled = function Function() {
-    throw new TypeError("code generation from strings is disabled");
-  };
-  const fnProtos = [
-    Function.prototype,
-    getProto(async function () {}),
-    getProto(function* () {}),
-    getProto(async function* () {}),
-  ];
-  for (const p of fnProtos) {
-    defProp(p, "constructor", { value: disabled, writable: false, enumerable: false,
-                                configurable: false });
-  }
-  // --- hidden intrinsics, reachable without a global name ----------------------------------
-  const hidden = [
-    function* () {}, (function* () {})(), async function* () {}, (async function* () {})(),
-    async function () {}, async () => {},
-    [][Symbol.iterator](), new Map()[Symbol.iterator](), new Set()[Symbol.iterator](),
-    ""[Symbol.iterator](), /a/[Symbol.matchAll](""), getProto(Int8Array),
-    (function () { return arguments; })(),
-  ];
-  try { hidden.push([].values().map((x) => x)); } catch (e) { /* no iterator helpers */ }
-  try { hidden.push(Iterator.from({ next() { return { done: true }; } })); } catch (e) { /* */ }
-
-  for (const name of %REMOVED%) delete G[name];
-
-  // --- values: Python -> JavaScript ---------------------------------------------------------
-  function dec(t) {
-    if (!isArray(t)) return t;
-    const tag = t[0];
-    if (tag === "a") {
-      const out = [];
-      for (let i = 1; i < t.length; i++) out[i - 1] = dec(t[i]);
-      return out;
-    }
-    if (tag === "o") {
-      const out = {};
-      for (let i = 1; i < t.length; i += 2) defProp(out, t[i], { value: dec(t[i + 1]),
-        writable: true, enumerable: true, configurable: true });
-      return out;
-    }
-    if (tag === "u") return undefined;
-    if (tag === "n") return +t[1];
-    if (tag === "s") return t[1];
-    throw new TypeError("bad argument encoding");
-  }
-  function inp(a) { return a === null ? null : dec(a); }
-
-  // --- values: JavaScript -> Python ---------------------------------------------------------
-  function num(v) {
-    if (isFiniteNum(v) && (v !== 0 || 1 / v > 0)) return v;
-    return ["n", v === 0 ? "-0" : Str(v)];
-  }
-  function enc(v, key, stack) {
-    switch (typeof v) {
-      case "number": return num(v);
-      case "string": return v;
-      case "boolean": return v;
-      case "undefined": return U;
-      case "bigint": return ["b", Str(v)];
-      case "function": return ["f", Str(v.name)];
-      case "symbol": throw new TypeError("cannot convert a Symbol to a result value");
-    }
-    if (v === null) return null;
-    if (typeof v.toJSON === "function") {
-      return enc(v.toJSON(key), key, stack);
-    }
-    const cls = call(objToString, v);
-    if (cls === "[object Number]" || cls === "[object String]" || cls === "[object Boolean]"
-        || cls === "[object BigInt]") {
-      return enc(v.valueOf(), key, stack);
-    }
-    for (let i = 0; i < stack.length; i++) {
-      if (stack[i] === v) throw new TypeError("cannot convert a circular structure to a result value");
-    }
-    if (stack.length >= 500) throw new RangeError("result value nested too deeply");
-    stack[stack.length] = v;
-    let out;
-    if (isArray(v)) {
-      const n = v.length;
-      out = ["a"];
-      for (let i = 0; i < n; i++) out[i + 1] = enc(v[i], Str(i), stack);
-    } else {
-      const ks = keys(v);
-      out = ["o"];
-      let j = 1;
-      for (let i = 0; i < ks.length; i++) {
-        const k = ks[i];
-        out[j++] = k;
-        out[j++] = enc(v[k], k, stack);
-      }
-    }
-    stack.length = stack.length - 1;
-    return out;
-  }
-  // The adapter's return value: primitives that cross the C boundary intact are returned as
-  // they are; everything else as an array ["v", tagged value] (or ["e", name, message]).
-  function out(r) {
-    const t = typeof r;
-    if (t === "number" || t === "boolean" || r === null) return r;
-    if (t === "string" && r.isWellFormed() && r.indexOf("\0") < 0) return r;
-    try {
-      return ["v", enc(r, "", [])];
-    } catch (e) {
-      return err(e);
-    }
-  }
-  function describe(v) {
-    try {
-      if (typeof v === "string") return v;
-      if (typeof v === "symbol") return v.toString();
-      return Str(v);
-    } catch (e) {
-      try { return call(objToString, v); } catch (e2) { return "(unprintable value)"; }
-    }
-  }
-  function err(e) {
-    try {
-      if (e instanceof ErrorCtor) {
-        return ["e", describe(e.name), describe(e.message)];
-      }
-      return ["x", e === null ? null : describe(e)];
-    } catch (e2) {
-      return ["e", "Error", "(an exception was thrown while reporting an exception)"];
-    }
-  }
-  const rt = freeze({ inp, out, err, enc, U });
-  freeze(inp); freeze(out); freeze(err); freeze(enc); freeze(dec);
-
-  // --- deep-freeze the intrinsics and the global object ------------------------------------
-  const seen = new Set();
-  const todo = [G, ...hidden];
-  while (todo.length) {
-    const o = todo.pop();
-    if ((typeof o !== "object" && typeof o !== "function") || o === null || seen.has(o)) continue;
-    seen.add(o);
-    const p = getProto(o);
-    if (p) todo.push(p);
-    for (const k of ownKeys(o)) {
-      const d = getDesc(o, k);
-      if (!d) continue;
-      if ("value" in d) todo.push(d.value);
-      if (d.get) todo.push(d.get);
-      if (d.set) todo.push(d.set);
-    }
-    freeze(o);
-  }
-  return rt;
-})();
-""".replace("%REMOVED%", json.dumps(list(_REMOVED_GLOBALS)))
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_ASYNC_HINT = re.compile(r"\b(?:Promise|async|await|then|import)\b")
 _THROW_HINT = re.compile(r"\bthrow\b")
-
-
-def _function_source(source: str, params: tuple[str, ...]) -> str:
-    """The JavaScript function of a compiled expression: it converts structured arguments,
-    evaluates the expression and converts its result, catching every catchable exception, all
-    inside the time limit. Only ``__sp_``-prefixed locals are added to the expression's scope."""
-    lines = [f'(function ({", ".join(params)}) {{', '  "use strict";']
-    for p in params:
-        lines.append(f'  if (typeof {p} === "object" && {p} !== null) {p} = __sp_rt.inp({p});')
-    lines += [
-        "  let __sp_r;",
-        f"  try {{ __sp_r = (\n{source}\n); }} catch (__sp_e) {{ return __sp_rt.err(__sp_e); }}",
-        "  const __sp_t = typeof __sp_r;",
-        '  if (__sp_t === "number" || __sp_t === "boolean" || __sp_r === null) return __sp_r;',
-        "  return __sp_rt.out(__sp_r);",
-        "})",
-    ]
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,46 +196,145 @@ def _untag(v: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
-# Per-thread engine state
+# The worker process and its supervision
 # --------------------------------------------------------------------------------------------
 
-class _State:
-    """One thread's QuickJS runtime+context, its adapters and its compiled functions."""
+_WORKER_PATH = str(Path(__file__).with_name("qjs_worker.py"))
+_SETUP, _DEFINE, _FORGET, _CALL = 0, 1, 2, 3
+_REQUEST = struct.Struct("<IBI")
+_REPLY = struct.Struct("<IB")
+_START_TIMEOUT = 30.0  # seconds for a worker to start, set up and define (no user code runs)
+
+
+class _Stopped(Exception):
+    """The worker is gone: killed at its deadline, or it died; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Worker:
+    """One QuickJS worker process (``qjs_worker.py``) and the pipes to it."""
 
     def __init__(self, limits: QuickJSLimits) -> None:
-        ctx = _quickjs.Context()
-        ctx.set_memory_limit(limits.memory_limit)
-        ctx.set_max_stack_size(limits.stack_limit)
-        ctx.set_time_limit(max(limits.time_limit, 1.0))
-        ctx.eval(_SETUP_JS)
-        ctx.set_time_limit(limits.time_limit)
-        self.ctx = ctx
-        self.functions: dict[int, Any] = {}  # CompiledExpression._key -> adapter Object
-        self.dead: list[int] = []  # keys of collected CompiledExpressions
-        self.undefined = ctx.parse_json('["u"]')
-        self.probe = ctx.eval("(function () { return [1, 2].map((x) => x * 2).join(); })")
+        self.proc = subprocess.Popen(
+            # no site: its .pth files cost more than the rest of the start-up; the directory
+            # of _quickjs is passed instead
+            [sys.executable, "-E", "-s", "-S", _WORKER_PATH, os.path.dirname(_quickjs.__file__)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True,
+            start_new_session=True, env={**os.environ, "QJS_WORKER_PARENT": str(os.getpid())})
+        self.pid = self.proc.pid
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        self.poller = select.poll()
+        self.poller.register(self.rfd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        self.buf = b""
+        payload = orjson.dumps([limits.memory_limit, limits.stack_limit])
+        self.request(_SETUP, 0, payload, time.monotonic() + _START_TIMEOUT)
 
-    def healthy(self) -> bool:
+    def send(self, op: int, key: int, payload: bytes) -> None:
+        self._write(_REQUEST.pack(len(payload), op, key) + payload)
+
+    def send_many(self, requests: list[tuple[int, int, bytes]]) -> None:
+        """Several requests in one write (the worker handles them in order)."""
+        self._write(b"".join(_REQUEST.pack(len(p), op, key) + p for op, key, p in requests))
+
+    def _write(self, data: bytes) -> None:
         try:
-            return self.probe() == "2,4"
-        except Exception:
-            return False
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.wfd, view):]
+        except OSError as exc:  # BrokenPipeError: it died
+            raise _Stopped(self._exit_reason(f"cannot write to it: {exc}")) from None
+
+    def request(self, op: int, key: int, payload: bytes, deadline: float | None) -> tuple[int, bytes]:
+        """Send one request and wait for its reply until ``deadline`` (``time.monotonic()``
+        seconds; None: no limit). Raises ``_Stopped`` when the deadline passes (the worker is
+        then killed) or the worker dies."""
+        self.send(op, key, payload)
+        return self.reply(deadline)
+
+    def reply(self, deadline: float | None) -> tuple[int, bytes]:
+        """The next reply ``(status, payload)``, waited for until ``deadline``."""
+        buf = self.buf
+        header = _REPLY.size
+        while True:
+            if len(buf) >= header:
+                size, status = _REPLY.unpack_from(buf)
+                if len(buf) >= header + size:
+                    self.buf = buf[header + size:]
+                    return status, buf[header:header + size]
+            if deadline is None:
+                timeout = None
+            else:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0.0:
+                    self.kill()
+                    raise _Stopped("deadline")
+                timeout = int(timeout * 1000.0) + 1
+            if not self.poller.poll(timeout):
+                continue  # the loop re-checks the deadline
+            try:
+                chunk = os.read(self.rfd, 1 << 20)
+            except OSError as exc:
+                chunk = b""
+                reason = str(exc)
+            else:
+                reason = "end of its output"
+            if not chunk:
+                self.kill()
+                raise _Stopped(self._exit_reason(reason))
+            buf += chunk
+
+    def _exit_reason(self, detail: str) -> str:
+        code = self.proc.poll()
+        if code is None:
+            return detail
+        if code < 0:
+            return f"killed by signal {-code}"
+        return f"exited with status {code}"
+
+    def kill(self) -> None:
+        """Stop it now (SIGKILL) and reap it: its CPU and memory are released at once."""
+        with suppress(OSError):
+            self.proc.kill()
+        with suppress(Exception):
+            self.proc.wait(5.0)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with suppress(OSError):
+                stream.close()
+
+    def close(self) -> None:
+        """Let it exit by closing its input; kill it if it does not within a second."""
+        with suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(1.0)
+        except Exception:  # noqa: BLE001 - subprocess.TimeoutExpired or interpreter shutdown
+            self.kill()
+        with suppress(OSError):
+            self.proc.stdout.close()
 
 
-class _Local(threading.local):
-    state: _State | None = None
+def _close_worker(box: list) -> None:
+    worker = box[0]
+    box[0] = None
+    if worker is not None:
+        worker.close()
 
 
-_keys = itertools.count()
+# --------------------------------------------------------------------------------------------
+# Compiled expressions
+# --------------------------------------------------------------------------------------------
+
+_keys = itertools.count(1)
 
 
 class CompiledExpression:
     """A compiled expression: call it with the parameter values, positionally."""
 
-    __slots__ = (
-        "engine", "source", "params", "_n", "_key", "_user_source", "_throws", "_drain",
-        "__weakref__",
-    )
+    __slots__ = ("engine", "source", "params", "_n", "_key", "_throws", "__weakref__")
 
     def __init__(self, engine: QuickJSEngine, source: str, params: tuple[str, ...]) -> None:
         self.engine = engine
@@ -422,71 +342,65 @@ class CompiledExpression:
         self.params = params
         self._n = len(params)
         self._key = next(_keys)
-        self._user_source = _function_source(source, params)
         self._throws = _THROW_HINT.search(source) is not None
-        self._drain = _ASYNC_HINT.search(source) is not None
 
     def __repr__(self) -> str:
         return f"<CompiledExpression ({', '.join(self.params)}) => {self.source}>"
 
-    def _function(self, state: _State) -> Any:
-        fn = state.functions.get(self._key)
-        if fn is None:
-            fn = self.engine._instantiate(state, self)
-        return fn
-
     def __call__(self, *args: Any) -> Any:
-        engine = self.engine
-        state = engine._local.state
-        fn = state.functions.get(self._key) if state is not None else None
-        if fn is None or len(args) != self._n:  # first call in this thread, or a wrong call
-            if len(args) != self._n:
-                raise TypeError(f"expected {self._n} argument(s), got {len(args)}")
-            state = state or engine._state()
-            fn = state.functions.get(self._key) or engine._instantiate(state, self)
-        for a in args:  # numbers, booleans and null cross as they are; the rest is converted
-            if a.__class__ not in _DIRECT:
-                args = tuple(a if a.__class__ in _DIRECT else _arg(state, a) for a in args)
-                break
-        try:
-            r = fn(*args)
-        except _quickjs.JSException as exc:
-            raise engine._uncaught(state, exc) from None
-        if self._drain:
-            engine._drain_jobs(state)
-        cls = r.__class__
-        if cls is float or cls is str or cls is bool or r is None:
-            return r
-        if cls is int:
-            return float(r)
-        return engine._result(state, r, self)
+        if len(args) != self._n:
+            raise TypeError(f"expected {self._n} argument(s), got {len(args)}")
+        return self.engine._evaluate(self, args)
+
+
+def _outcome(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, or the JSError it raised (for evaluate_many's list of results)."""
+    try:
+        return fn(*args)
+    except JSError as exc:
+        return exc
+
+
+def _function_source(source: str, params: tuple[str, ...]) -> str:
+    """The JavaScript function of a compiled expression (called by the sandbox's ``run``)."""
+    return f'(function ({", ".join(params)}) {{ "use strict"; return (\n{source}\n); }})'
+
+
+def _encode_args(args: tuple) -> bytes:
+    """The arguments as the JSON array of tagged values the sandbox's ``dec`` reads."""
+    tagged = [a if a.__class__ is float and a - a == 0.0 else _tag(a) for a in args]
+    try:
+        return orjson.dumps(tagged)
+    except orjson.JSONEncodeError:  # surrogates (UTF-16 form or lone): JSON escapes carry them
+        return json.dumps(tagged, ensure_ascii=True, allow_nan=False).encode()
 
 
 _DIRECT = frozenset({float, bool, type(None)})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _arg(state: _State, v: Any) -> Any:
+def _direct_arg(sandbox: Sandbox, v: Any) -> Any:
+    """An argument for ``Sandbox.call_direct``: a primitive that crosses the C boundary intact,
+    or the tagged value parsed into the context."""
     cls = v.__class__
-    if cls is float or cls is bool or v is None:
-        return v
     if cls is str:
         if v.isascii() or _SURROGATE.search(v) is None:
             return v
         v = from_utf16(v)
         if _SURROGATE.search(v) is None:
             return v
-        return state.ctx.parse_json(json.dumps(["s", v]))
+        return sandbox.ctx.parse_json(json.dumps(["s", v]))
     if cls is int:
         return int_to_double(v)
-    if v is UNDEFINED:
-        return state.undefined
-    if isinstance(v, (bool, float)) or v is None:
-        return bool(v) if isinstance(v, bool) else float(v)
-    if isinstance(v, int):
-        return int_to_double(v)
-    if isinstance(v, str):
-        return _arg(state, str(v))
-    return state.ctx.parse_json(json.dumps(_tag(v), allow_nan=False))
+    if cls is float or cls is bool or v is None:
+        return v
+    return sandbox.ctx.parse_json(json.dumps(_tag(v), allow_nan=False))
+
+
+class _InProcess(threading.local):
+    """The opt-in in-process mode: one Sandbox per thread."""
+
+    sandbox: Sandbox | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -494,11 +408,31 @@ def _arg(state: _State, v: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 
 class QuickJSEngine:
-    """Compiles expressions into callables evaluated by QuickJS (one runtime per thread)."""
+    """Compiles expressions into callables evaluated by QuickJS in a supervised worker process
+    (or, with ``QuickJSLimits(in_process=True)``, in this process; trusted mappings only).
+
+    Each engine has its own worker, hence its own QuickJS runtime and context: engines share
+    nothing. The worker is started on the first ``compile`` and stopped when the engine is
+    garbage-collected (or at exit). Thread-safe: one lock serialises the calls into the worker.
+    """
 
     def __init__(self, limits: QuickJSLimits = QuickJSLimits()) -> None:  # noqa: B008
         self.limits = limits
-        self._local = _Local()
+        self._lock = threading.Lock()
+        self._sources: dict[int, bytes] = {}  # key -> function source, re-sent to a new worker
+        self._forgotten: list[int] = []  # keys of collected CompiledExpressions
+        self._box: list[_Worker | None] = [None]
+        self._local = _InProcess()
+        self._in_process = limits.in_process
+        self._finalizer = weakref.finalize(self, _close_worker, self._box)
+
+    @classmethod
+    def for_configuration(cls, limits: QuickJSLimits | QuickJSEngine | None) -> QuickJSEngine:
+        """A new engine (own worker, own context) for one configuration; ``limits`` may be
+        None (defaults), a ``QuickJSLimits``, or an engine to use as it is."""
+        if isinstance(limits, QuickJSEngine):
+            return limits
+        return cls(limits if limits is not None else QuickJSLimits())
 
     # -- compile-time ---------------------------------------------------------------------
 
@@ -510,6 +444,7 @@ class QuickJSEngine:
         a strict function both as ``return ( <source> )`` and as ``return [ <source> ]``. Text
         that would close the wrapper early (``1); evil(); (1``) cannot be valid in both, so a
         source passing both is exactly one expression (a comma expression is allowed).
+        Parsing runs no user code, so it is done in this process, in a fresh context.
         """
         if not isinstance(source, str):
             raise ExpressionError("expression must be a string")
@@ -538,102 +473,235 @@ class QuickJSEngine:
         """Compile ``source`` once into ``function(<params>) { "use strict"; return (<source>); }``
         and return a Python callable taking the params positionally.
 
-        Raises ExpressionError for a syntax error or a bad parameter name. The JavaScript
-        function is created on the first call from each thread.
+        Raises ExpressionError for a syntax error or a bad parameter name. The function is
+        defined in the worker now (starting it if needed) and again in every worker that
+        replaces it.
         """
         params = tuple(params)
         for p in params:
-            if not is_identifier_name(p) or p.startswith("__sp_"):
+            if not is_identifier_name(p):
                 raise ExpressionError(f"invalid parameter name {p!r}")
         if len(set(params)) != len(params):
             raise ExpressionError(f"duplicate parameter names in {params!r}")
         self.check_syntax(source)
         compiled = CompiledExpression(self, source, params)
-        compiled._function(self._local.state or self._state())  # compile now in this thread
+        function_source = _function_source(source, params).encode()
+        key = compiled._key
+        with self._lock:
+            self._sources[key] = function_source  # first: a worker started meanwhile gets it
+            if self._in_process:
+                error = self._sandbox().define(key, function_source.decode())
+            else:
+                error = self._define(key, function_source)
+            if error is not None:
+                del self._sources[key]
+                raise ExpressionError(_syntax_message(error, source))
+        weakref.finalize(compiled, self._forgotten.append, key)
         return compiled
 
-    # -- internals ------------------------------------------------------------------------
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the current worker (None when none is running)."""
+        worker = self._box[0]
+        return worker.pid if worker is not None else None
 
-    def _state(self) -> _State:
-        state = self._local.state
-        if state is None:
-            state = self._local.state = _State(self.limits)
-        return state
+    def close(self) -> None:
+        """Stop the worker now (a later call starts a new one)."""
+        with self._lock:
+            _close_worker(self._box)
 
-    def _instantiate(self, state: _State, compiled: CompiledExpression) -> Any:
-        ctx = state.ctx
-        while state.dead:
-            state.functions.pop(state.dead.pop(), None)
+    # -- evaluation -------------------------------------------------------------------------
+
+    def _evaluate(self, compiled: CompiledExpression, args: tuple) -> Any:
+        if self._in_process:
+            return self._call_in_process(compiled, args)
+        payload = _encode_args(args)
+        limit = self.limits.time_limit
+        with self._lock:
+            try:
+                worker = self._box[0] or self._start()
+                while self._forgotten:
+                    key = self._forgotten.pop()
+                    self._sources.pop(key, None)
+                    worker.send(_FORGET, key, b"")
+                deadline = time.monotonic() + limit if limit > 0 else None
+                status, data = worker.request(_CALL, compiled._key, payload, deadline)
+            except _Stopped as stopped:
+                self._box[0] = None  # the next call starts a new worker
+                raise self._stopped_error(stopped) from None
+        return self._decode(status == 0, data, compiled)
+
+    def evaluate_many(self, calls: Sequence[tuple[CompiledExpression, tuple]]) -> list[Any]:
+        """Evaluate several compiled expressions of this engine in one round trip to the worker
+        (e.g. the QuickJS mappings of one message): a list of results in order, each a value or
+        the ``JSError`` that evaluation raised. Each evaluation keeps its own wall-clock limit:
+        the worker answers each as it finishes, and the deadline of the next one starts when the
+        previous answer arrives; after a timeout the rest run in a new worker."""
+        for compiled, args in calls:
+            if compiled.engine is not self:
+                raise ValueError("evaluate_many: an expression compiled by another engine")
+            if len(args) != compiled._n:
+                raise TypeError(f"expected {compiled._n} argument(s), got {len(args)}")
+        if self._in_process or len(calls) < 2:
+            return [_outcome(self._evaluate, compiled, args) for compiled, args in calls]
+        payloads = [_encode_args(args) for _, args in calls]
+        if sum(map(len, payloads)) > 32 * 1024:  # both pipes could fill up: one at a time
+            return [_outcome(self._evaluate, compiled, args) for compiled, args in calls]
+        replies: list[tuple[int, bytes]] = []
+        stopped: _Stopped | None = None
+        limit = self.limits.time_limit
+        with self._lock:
+            try:
+                worker = self._box[0] or self._start()
+                while self._forgotten:
+                    key = self._forgotten.pop()
+                    self._sources.pop(key, None)
+                    worker.send(_FORGET, key, b"")
+                worker.send_many([(_CALL, c._key, p) for (c, _), p in zip(calls, payloads)])
+                for _ in calls:
+                    deadline = time.monotonic() + limit if limit > 0 else None
+                    replies.append(worker.reply(deadline))
+            except _Stopped as exc:
+                self._box[0] = None
+                stopped = exc
+        results: list[Any] = []
+        for (compiled, _), (status, data) in zip(calls, replies):
+            current = self._box[0]
+            results.append(_outcome(self._decode, status == 0, data, compiled))
+            if self._box[0] is not current:  # that result replaced the worker (out of memory):
+                break  # the later ones ran in a context that may be unusable
+        if stopped is not None and len(results) == len(replies):
+            results.append(self._stopped_error(stopped))
+        if len(results) < len(calls):  # after a timeout or a replacement: the rest anew
+            results += self.evaluate_many(calls[len(results):])
+        return results
+
+    def _decode(self, ok: bool, text: bytes | str, compiled: CompiledExpression) -> Any:
+        """The Python value of a tagged result (``ok``), or raise its JSError."""
+        if ok:
+            result = _loads(text)
+            cls = result.__class__
+            if cls is float or cls is str or cls is bool or result is None:
+                return from_utf16(result) if cls is str else result
+            if cls is int:
+                return float(result)
+            if result[0] != "e" and result[0] != "x":
+                return _untag(result)
+            raise self._error(result, compiled)
+        raise self._uncaught(text.decode("utf-8", "surrogatepass") if isinstance(text, bytes) else text)
+
+    def _stopped_error(self, stopped: _Stopped) -> JSError:
+        if stopped.reason == "deadline":
+            return JSError("InternalError",
+                           f"interrupted: time limit of {self.limits.time_limit:g} s exceeded "
+                           "(wall clock); the evaluation was stopped")
+        return JSError("InternalError", f"the QuickJS worker process stopped ({stopped.reason}); "
+                                        "a new one is started for the next evaluation")
+
+    def _start(self) -> _Worker:
+        """A new worker with every live compiled function defined (caller holds the lock)."""
+        worker = _Worker(self.limits)
+        self._box[0] = worker
+        while self._forgotten:
+            self._sources.pop(self._forgotten.pop(), None)
+        deadline = time.monotonic() + _START_TIMEOUT
+        for key, function_source in list(self._sources.items()):
+            worker.request(_DEFINE, key, function_source, deadline)
+        return worker
+
+    def _define(self, key: int, function_source: bytes) -> str | None:
+        for attempt in (1, 2):
+            try:
+                worker = self._box[0] or self._start()
+                status, data = worker.request(_DEFINE, key, function_source,
+                                              time.monotonic() + _START_TIMEOUT)
+            except _Stopped:
+                self._box[0] = None
+                if attempt == 2:
+                    raise
+                continue
+            return None if status == 0 else data.decode("utf-8", "surrogatepass")
+        raise AssertionError("unreachable")
+
+    def _sandbox(self) -> Sandbox:
+        """This thread's sandbox (in-process mode); functions are defined in it lazily."""
+        sandbox = self._local.sandbox
+        if sandbox is None or sandbox.spoiled:
+            limits = self.limits
+            sandbox = Sandbox(limits.memory_limit, limits.stack_limit, limits.time_limit)
+            self._local.sandbox = sandbox
+        return sandbox
+
+    def _call_in_process(self, compiled: CompiledExpression, args: tuple) -> Any:
+        sandbox = self._sandbox()
+        key = compiled._key
+        if key not in sandbox.functions:  # compiled in another thread, or a new sandbox
+            with self._lock:
+                while self._forgotten:
+                    self._sources.pop(self._forgotten.pop(), None)
+                function_source = self._sources[key]
+                if len(sandbox.functions) > 2 * len(self._sources) + 64:  # drop collected ones
+                    for old in [k for k in sandbox.functions if k not in self._sources]:
+                        sandbox.forget(old)
+            sandbox.define(key, function_source.decode())
+        for a in args:  # numbers, booleans and null cross as they are; the rest is converted
+            if a.__class__ not in _DIRECT:
+                args = tuple(a if a.__class__ in _DIRECT else _direct_arg(sandbox, a) for a in args)
+                break
         try:
-            fn = ctx.eval(compiled._user_source)
+            r = sandbox.call_direct(key, args)
         except _quickjs.JSException as exc:
-            raise ExpressionError(_syntax_message(str(exc), compiled.source)) from None
-        if not isinstance(fn, _quickjs.Object):
-            raise ExpressionError(f"could not compile expression: {compiled.source}")
-        state.functions[compiled._key] = fn
-        # When the CompiledExpression is garbage-collected, its JS function is released by THIS
-        # thread (the runtime's owner) on its next compile, never by the collecting thread.
-        weakref.finalize(compiled, state.dead.append, compiled._key)
-        return fn
-
-    def _result(self, state: _State, r: Any, compiled: CompiledExpression) -> Any:
+            raise self._uncaught(str(exc)) from None
         cls = r.__class__
         if cls is float or cls is str or cls is bool or r is None:
             return r
         if cls is int:
             return float(r)
-        data = _loads(r.json())
-        if data[0] == "v":
-            return _untag(data[1])
-        raise self._error(state, data, compiled)
+        return self._decode(True, _loads(r.json())[0], compiled)
 
-    def _error(self, state: _State, data: list[Any], compiled: CompiledExpression) -> JSError:
+    # -- errors -----------------------------------------------------------------------------
+
+    def _error(self, data: list[Any], compiled: CompiledExpression) -> JSError:
         if data[0] == "e":
             name, message = from_utf16(data[1]), from_utf16(data[2])
             if name == "InternalError" and "out of memory" in message:
-                return self._out_of_memory(state)
+                return self._out_of_memory()
             return JSError(name, message)
         value = data[1]
         if value is None and not compiled._throws:
-            return self._out_of_memory(state)
+            return self._out_of_memory()
         return JSError("Error", f"Uncaught {from_utf16(value) if value is not None else 'null'}")
 
-    def _out_of_memory(self, state: _State) -> JSError:
-        self._check_health(state)
+    def _out_of_memory(self) -> JSError:
+        """After running out of memory the context may be unusable: it is replaced."""
+        self._discard()
         return JSError("InternalError", f"out of memory (limit {_size(self.limits.memory_limit)})")
 
-    def _uncaught(self, state: _State, exc: BaseException) -> JSError:
+    def _discard(self) -> None:
+        if self._in_process:
+            self._local.sandbox = None
+        else:
+            with self._lock:
+                worker = self._box[0]
+                self._box[0] = None
+                if worker is not None:
+                    worker.kill()
+
+    def _uncaught(self, text: str) -> JSError:
         """An exception that escaped the adapter: an interrupt, or a failure of the adapter."""
-        text = str(exc)
         first = text.split("\n", 1)[0]
         name, sep, message = first.partition(": ")
         if not sep:
             name, message = "InternalError", first
         if name == "InternalError" and message.startswith("interrupted"):
+            self._discard()
             return JSError(
                 "InternalError", f"interrupted: time limit of {self.limits.time_limit:g} s exceeded"
             )
         if "out of memory" in message or first == "null":
-            return self._out_of_memory(state)
-        self._check_health(state)
+            return self._out_of_memory()
+        self._discard()
         return JSError(name or "InternalError", message)
-
-    def _check_health(self, state: _State) -> None:
-        with suppress(Exception):
-            state.ctx.gc()
-        if not state.healthy() and self._local.state is state:
-            self._local.state = None  # rebuilt (and functions recompiled) on next use
-
-    def _drain_jobs(self, state: _State) -> None:
-        try:
-            for _ in range(10000):
-                if not state.ctx.execute_pending_job():
-                    return
-        except _quickjs.JSException:
-            pass
-        # jobs keep coming or one misbehaved: start afresh rather than accumulate
-        if self._local.state is state:
-            self._local.state = None
 
 
 def _size(n: int) -> str:

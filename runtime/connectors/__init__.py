@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 
 from runtime.connectors.common import (
     ConnectorError,
@@ -41,6 +42,9 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     g.add_argument("--kafka-option", action="append", metavar="KEY=VALUE",
                    help="librdkafka property for both clients (consumer.KEY / producer.KEY for one); "
                         "repeatable")
+    g.add_argument("--dead-letter-topic", metavar="TOPIC",
+                   help="Kafka topic for outputs the broker refuses for good (too large, invalid), "
+                        "with the reason in a streamproc_error header (default: log and skip them)")
     g.add_argument("--mqtt", metavar="HOST:PORT", help="subscribe and publish on an MQTT 5 broker")
     g.add_argument("--qos", type=int, choices=(0, 1, 2), default=1,
                    help="MQTT QoS of subscriptions and publications (default: 1)")
@@ -50,12 +54,23 @@ def wants_connector(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "kafka", None) or getattr(args, "mqtt", None))
 
 
+_KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._-]{1,249}")  # Kafka's legal topic names
+
+
 def check_arguments(args: argparse.Namespace) -> str | None:
     """A usage problem of the connector options, or None."""
+    if args.kafka:
+        for option in ("topic", "produce_topic", "dead_letter_topic"):
+            name = getattr(args, option, None)
+            if name is not None and (not _KAFKA_TOPIC.fullmatch(name) or name in (".", "..")):
+                return (f"--{option.replace('_', '-')} {name!r}: not a Kafka topic name (1 to 249 of "
+                        f"[A-Za-z0-9._-], not '.' or '..')")
     if args.kafka and args.mqtt:
         return "--kafka and --mqtt are exclusive: run one processor per broker"
     if args.input != "-" or args.output != "-":
         return "--input/--output are for JSON Lines; a connector reads and writes the broker"
+    if args.mqtt and getattr(args, "dead_letter_topic", None):
+        return "--dead-letter-topic is for --kafka (MQTT outputs the broker refuses are logged and skipped)"
     if args.mqtt:
         host, sep, port = args.mqtt.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -79,7 +94,8 @@ def run_connector(processor: StreamProcessor, args: argparse.Namespace, prog: st
                                          f"'streamproc[connectors]'): {exc}") from None
                 connector = KafkaConnector(processor, args.kafka, args.topic, group,
                                            produce_topic=args.produce_topic, options=args.kafka_option,
-                                           stats=stats, stopper=stopper)
+                                           stats=stats, stopper=stopper,
+                                           dead_letter_topic=getattr(args, "dead_letter_topic", None))
             else:
                 try:
                     from runtime.connectors.mqtt import MqttConnector

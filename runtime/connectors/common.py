@@ -180,6 +180,7 @@ class RunStats:
         self.foreign = 0  # dropped on the fast path: a topic that is not a source
         self.no_topic = 0  # no key and no umh_topic header
         self.outputs_sent = 0  # acknowledged by the broker
+        self.outputs_refused = 0  # refused by the broker for good (poison records): skipped
         self.baseline: dict[str, int] = {}
         self._last_report = self.started
         self._last_records = 0
@@ -226,6 +227,7 @@ class RunStats:
         lines = [f"{k}: {v}" for k, v in self.metrics().items()]
         lines += [f"records_in: {self.records_in}", f"dropped_foreign_fast_path: {self.foreign}",
                   f"dropped_no_topic_fast_path: {self.no_topic}", f"outputs_acked: {self.outputs_sent}",
+                  f"outputs_refused: {self.outputs_refused}",
                   f"elapsed_s: {elapsed:.3f}", f"msg_per_s: {self.rate():,.0f}"]
         self._write(lines)
 

@@ -10,7 +10,14 @@ none failed), the offsets after the last processed batch are committed, with the
 state after that batch as the commit metadata (``common.encode_snapshot``), so a restarted
 processor resumes from the committed offsets *and* the state that belongs to them. A crash
 re-processes what followed the last commit: duplicates, never gaps. A failed delivery stops
-the processor without committing past it.
+the processor without committing past it, unless the broker refused that one record for good
+(too large, invalid, against a topic policy): such an output is a poison record, counted
+(``outputs_refused``), logged with its key and the input offsets of its batch, and skipped, or
+sent to ``--dead-letter-topic`` with the reason in a ``streamproc_error`` header.
+
+librdkafka's own log goes through ``LibrdkafkaLog``: at warning level and above only, each
+distinct line once per minute, and nothing while connecting (an unreachable broker is one
+``ConnectorError`` naming the address and the reason).
 
 A configuration needs all of its source topics, which the UNS spreads over partitions by key, so
 one configuration is one consumer of its group: it only processes while it owns every partition
@@ -22,6 +29,7 @@ next instance owns everything once the dead member's session has expired (failov
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from typing import Any
@@ -34,7 +42,8 @@ from runtime.connectors.common import (
     encode_snapshot,
     restore_state,
 )
-from runtime.message import Message
+from runtime.logs import RateLimitedLog, shorten
+from runtime.message import trusted_message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.kafka")
@@ -47,6 +56,44 @@ SNAPSHOT_MAX = 3900  # bytes of commit metadata (Kafka's offset.metadata.max.byt
 CONNECT_TIMEOUT = 10.0
 STOP_FLUSH_TIMEOUT = 5.0
 COMMIT_FLUSH_TIMEOUT = 2.0  # while running: a broker that does not acknowledge in time delays the commit
+
+
+# Errors that refuse one record for good: retrying it cannot help, and stopping would stop the
+# stream at it forever (librdkafka codes; negative ones are client-side).
+POISON_CODES = frozenset({
+    2,  # INVALID_MSG / CORRUPT_MESSAGE
+    4,  # INVALID_MSG_SIZE
+    10,  # MSG_SIZE_TOO_LARGE (broker's or topic's max.message.bytes; locally message.max.bytes)
+    17,  # INVALID_TOPIC_EXCEPTION
+    18,  # RECORD_LIST_TOO_LARGE
+    32,  # INVALID_TIMESTAMP
+    44,  # POLICY_VIOLATION
+    87,  # INVALID_RECORD
+    -186,  # _INVALID_ARG
+})
+_VARIABLE = re.compile(r"\(after \d+ms in state \w+[^)]*\)|\d+(?:\.\d+)?ms|#\w+-\d+|thrd:[^\]]*")
+
+
+class LibrdkafkaLog:
+    """The ``logger`` given to librdkafka: its lines reach ``log`` at WARNING, deduplicated.
+
+    librdkafka repeats a connection failure every reconnect (80 lines for one unreachable
+    broker); here a line whose text, without timings and thread names, was logged in the last
+    ``interval`` seconds is counted instead (``RateLimitedLog``). While ``quiet`` (connecting)
+    nothing is logged: the connector reports the outcome itself."""
+
+    def __init__(self, log: logging.Logger, interval: float = 60.0) -> None:
+        self.quiet = True
+        self._limited = RateLimitedLog(log, interval)
+
+    def log(self, level: int, msg: str, *args: object) -> None:
+        if self.quiet or level < logging.WARNING:
+            return
+        text = msg % args if args else msg
+        self._limited.warning(_VARIABLE.sub("", text), f"librdkafka: {text}")
+
+    def flush(self) -> None:
+        self._limited.flush()
 
 
 def parse_options(items: list[str] | None) -> tuple[dict[str, str], dict[str, str]]:
@@ -83,10 +130,15 @@ class _Batch:
 class KafkaConnector:
     def __init__(self, processor: StreamProcessor, bootstrap: str, topic: str, group: str, *,
                  produce_topic: str | None = None, options: list[str] | None = None,
-                 stats: RunStats | None = None, stopper: Stopper | None = None) -> None:
-        from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+                 stats: RunStats | None = None, stopper: Stopper | None = None,
+                 dead_letter_topic: str | None = None) -> None:
+        from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
         self._KafkaError = KafkaError
+        self._KafkaException = KafkaException
+        self.dead_letter_topic = dead_letter_topic
+        self._span = ""  # the input offsets of the batch being produced, for poison-record logs
+        self._refusals = RateLimitedLog(log, 10.0)
         self._TopicPartition = TopicPartition
         self.processor = processor
         self.log = logging.LoggerAdapter(log, {"connector": self})
@@ -101,7 +153,7 @@ class KafkaConnector:
         self._fatal: str | None = None
         self._startup_error: str | None = None
         self._all_down = False  # every bootstrap broker failed (until a later connection succeeds)
-        rdlog = logging.getLogger("runtime.connectors.kafka.librdkafka")
+        rdlog = self.rdlog = LibrdkafkaLog(logging.getLogger("runtime.connectors.kafka.librdkafka"))
         common = {"bootstrap.servers": bootstrap, "error_cb": self._on_error, "logger": rdlog,
                   "client.id": f"streamproc-{group}"}
         pconf = {**common, "enable.idempotence": True, "acks": "all", "linger.ms": 5,
@@ -141,15 +193,44 @@ class KafkaConnector:
                 self._all_down = True
             else:
                 self._startup_error = err.str()
-            self.log.warning("Kafka %s: %s", self.bootstrap, err.str())
+            if not self.rdlog.quiet:  # while connecting, _check_reachable reports the outcome
+                self._refusals.warning(("error", code), f"Kafka {self.bootstrap}: {err.str()}")
         else:
-            self.log.warning("Kafka: %s", err.str())
+            self._refusals.warning(("error", code), f"Kafka: {err.str()}")
 
     def _on_delivery_error(self, err: Any, msg: Any) -> None:
-        if err is not None and self._fatal is None:
+        if err is not None and err.code() in POISON_CODES:
+            value = msg.value()
+            self._refused(msg.key(), value, msg.headers(), err, "")
+        elif err is not None and self._fatal is None:
             self._fatal = (f"an output could not be delivered to {self.produce_topic}: {err.str()}; "
                            f"stopping without committing past it (a restart processes those records "
                            f"again)")
+
+    def _refused(self, key: bytes | None, value: bytes | None, headers: list | None, err: Any,
+                 span: str) -> None:
+        """One output refused for good: count it, log it, dead-letter it; the stream goes on."""
+        self.stats.outputs_refused += 1
+        reason = f"{err.name()}: {err.str()}"
+        where = f" (from the input records at {span})" if span else ""
+        self._refusals.warning(("refused", err.code()), lambda: (
+            f"output {shorten(key.decode('utf-8', 'replace') if key else key)} ({len(value or b''):,} "
+            f"bytes){where} refused by Kafka for good: {reason}; skipped"
+            + (f", sent to the dead-letter topic {self.dead_letter_topic}" if self.dead_letter_topic
+               else "")))
+        if self.dead_letter_topic:
+            extra = [("streamproc_error", reason.encode()), ("streamproc_source", span.encode())]
+            try:
+                self.producer.produce(self.dead_letter_topic, value, key, headers=(headers or []) + extra)
+            except self._KafkaException:  # the record itself is the problem: its metadata alone
+                extra.append(("streamproc_value_bytes", str(len(value or b"")).encode()))
+                try:
+                    self.producer.produce(self.dead_letter_topic, b"", key, headers=(headers or []) + extra)
+                except (self._KafkaException, BufferError) as exc:
+                    self.log.warning("could not dead-letter output %r: %s", key, exc)
+            except BufferError:
+                self.producer.poll(0.05)
+                self.log.warning("could not dead-letter output %r: local queue full", key)
 
     def _on_commit(self, err: Any, partitions: list) -> None:
         if err is not None:
@@ -219,7 +300,8 @@ class KafkaConnector:
         return self.total_partitions
 
     def _check_reachable(self) -> None:
-        """Fail with the address when no broker answers within CONNECT_TIMEOUT."""
+        """Fail with the address when no broker answers within CONNECT_TIMEOUT (librdkafka's
+        log is quiet meanwhile: the outcome is this one error)."""
         deadline = time.monotonic() + CONNECT_TIMEOUT
         last = None
         while True:
@@ -239,6 +321,7 @@ class KafkaConnector:
                 reason = self._startup_error or last or "no answer"
                 raise ConnectorError(f"cannot reach the Kafka broker at {self.bootstrap}: {reason} "
                                      f"(waited {CONNECT_TIMEOUT:.0f} s)")
+        self.rdlog.quiet = False
         topic = md.topics.get(self.topic)
         if topic is None or topic.error is not None:
             self.log.warning("topic %s does not exist (yet) on %s: waiting for it", self.topic,
@@ -290,6 +373,8 @@ class KafkaConnector:
             self._loop()
         finally:
             self._close()
+            self.rdlog.flush()
+            self._refusals.flush()
         if self.refused:
             raise ConnectorError(self.refused)
         if self._fatal:
@@ -341,7 +426,7 @@ class KafkaConnector:
             else:
                 meta = {"umh_topic": topic.decode("utf-8")}
             value = rec.value()
-            append(Message(value if value is not None else b"", meta))
+            append(trusted_message(value if value is not None else b"", meta))
         stats.records(len(records))
         stats.foreign += foreign
         stats.no_topic += no_topic
@@ -363,6 +448,16 @@ class KafkaConnector:
                     if self.stopper.stopped:  # never commit past outputs left unproduced
                         self.pending.pop()
                         return
+                except self._KafkaException as exc:  # refused before it left: too large, ...
+                    err = exc.args[0]
+                    if err.code() not in POISON_CODES:
+                        self._fatal = f"producing an output failed: {err.str()}"
+                        return  # this batch stays uncommitted
+                    self.pending[-1].outputs -= 1  # not among the outputs acknowledged
+                    self._refused(meta["umh_topic"].encode("utf-8"), m.payload,
+                                  [(k, v.encode("utf-8")) for k, v in meta.items() if k != "umh_topic"],
+                                  err, _span(records))
+                    break
 
     def _record_error(self, err: Any) -> None:
         code = err.code()
@@ -391,3 +486,14 @@ class KafkaConnector:
             if remaining:
                 self.log.warning("%d outputs were not acknowledged at exit: their records were not "
                                  "committed and are processed again at the next start", remaining)
+
+
+def _span(records: list) -> str:
+    """``partition:first-last`` offsets of a batch of records (for a poison-record log line)."""
+    spans: dict[int, list[int]] = {}
+    for r in records:
+        if r.error() is None:
+            span = spans.setdefault(r.partition(), [r.offset(), r.offset()])
+            span[1] = r.offset()
+    return ", ".join(f"partition {p} offsets {a}-{b}" if a != b else f"partition {p} offset {a}"
+                     for p, (a, b) in sorted(spans.items()))

@@ -13,6 +13,13 @@ to 10 s); every (re)connect subscribes again. A second instance with the same cl
 the session over and the first one stops with a message (at once if the broker says "Session
 taken over", else after its connection was closed by the broker three times in a row within
 seconds of connecting).
+
+An output that cannot be published (larger than the Maximum Packet Size the broker announced in
+its CONNACK, refused by paho, or answered with an MQTT 5 failure reason code) is a poison
+record: counted (``outputs_refused``), logged with its topic and the input message ids of its
+batch, and skipped; its input is still acknowledged, so the broker does not redeliver it
+forever. (Sent anyway, a too-large PUBLISH makes the broker close the connection, and the
+persistent session would resend it at every reconnect.)
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ from collections import deque
 from typing import Any
 
 from runtime.connectors.common import ConnectorError, RunStats, Stopper, umh_to_mqtt
-from runtime.message import Message
+from runtime.logs import RateLimitedLog, shorten
+from runtime.message import trusted_message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.mqtt")
@@ -91,6 +99,11 @@ class MqttConnector:
         self.outstanding: dict[int, _Batch] = {}  # mid -> batch
         self.early: set[int] = set()  # acknowledged before we registered the mid
         self._props: dict[tuple, Any] = {}
+        self._refusals = RateLimitedLog(log, 10.0)
+        self._payload_size_rc = mqtt.MQTT_ERR_PAYLOAD_SIZE
+        # the broker's Maximum Packet Size (CONNACK): a larger PUBLISH makes it close the
+        # connection, and the session would resend it at every reconnect, forever
+        self.max_packet: int | None = None
         self._connected_at = 0.0
         self._quick_drops = 0
         self._backoff = RECONNECT_MIN_S
@@ -128,6 +141,7 @@ class MqttConnector:
         # it, so the main thread does: ``window``)
         receive_max = getattr(properties, "ReceiveMaximum", None) if properties is not None else None
         self.window = receive_max or 65535
+        self.max_packet = getattr(properties, "MaximumPacketSize", None) if properties is not None else None
         self.generation += 1
         self._connected_at = time.monotonic()
         self._backoff = RECONNECT_MIN_S
@@ -171,6 +185,11 @@ class MqttConnector:
         self.wake.set()
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        if getattr(reason, "is_failure", False):  # MQTT 5 PUBACK/PUBREC with a failure reason
+            self.stats.outputs_refused += 1
+            self._refusals.warning(("puback", str(reason)), lambda: (
+                f"the MQTT broker at {self.address} refused an output (message id {mid}): {reason}; "
+                f"skipped"))
         self.acked.append(mid)
         self.wake.set()
 
@@ -202,6 +221,7 @@ class MqttConnector:
             self._loop()
             self._finish()
         finally:
+            self._refusals.flush()
             with contextlib.suppress(Exception):
                 client.disconnect()
                 client.loop(0.1)  # send the DISCONNECT
@@ -261,7 +281,7 @@ class MqttConnector:
             except UnicodeDecodeError:
                 self.stats.no_topic += 1
                 continue
-            append(Message(msg.payload, meta))
+            append(trusted_message(msg.payload, meta))
         self.stats.records(len(received))
         outputs = self.processor.process_batch(inputs)
         qos = self.qos
@@ -272,23 +292,42 @@ class MqttConnector:
         publish = self.client.publish
         props_cache = self._props
         outstanding, early = self.outstanding, self.early
+        limit = self.max_packet
         for m in outputs:
             meta = m.meta
             topic = meta["umh_topic"]
             if len(meta) == 1:
-                props = None  # the topic is the umh_topic: no user properties to send
+                props, extra = None, 0  # the topic is the umh_topic: no user properties to send
             else:
                 key = tuple(kv for kv in meta.items() if kv[0] != "umh_topic")
-                props = props_cache.get(key)
-                if props is None:
+                cached = props_cache.get(key)
+                if cached is None:
                     if len(props_cache) > 4096:
                         props_cache.clear()
                     props = self._Properties(self._PUBLISH)
                     props.UserProperty = list(key)
-                    props_cache[key] = props
+                    # encoded user properties: identifier, two length-prefixed UTF-8 strings each
+                    cached = props_cache[key] = (props, sum(
+                        5 + len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
+                        for k, v in key))
+                props, extra = cached
+            if limit is not None:
+                # PUBLISH: fixed header <= 5, topic 2 + n, packet id 2, properties length <= 4
+                size = len(m.payload) + len(topic.encode("utf-8")) + 13 + extra
+                if size > limit:
+                    self._refuse(topic, m.payload, f"{size:,} bytes exceed the broker's Maximum Packet "
+                                 f"Size {limit:,}", batch, acks)
+                    continue
             if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
                 return  # stopping: the inputs stay unacknowledged
-            info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
+            try:
+                info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
+                refused = "payload too large for MQTT" if info.rc == self._payload_size_rc else None
+            except (ValueError, TypeError) as exc:  # paho refuses the topic or the payload
+                refused = f"{type(exc).__name__}: {exc}"
+            if refused:
+                self._refuse(topic, m.payload, refused, batch, acks)
+                continue
             if qos > 0:
                 mid = info.mid
                 if mid in early:
@@ -300,6 +339,16 @@ class MqttConnector:
             self.stats.outputs_sent += len(outputs)
         self.pending.append(batch)
         self._settle()
+
+    def _refuse(self, topic: str, payload: bytes, reason: str, batch: _Batch, acks: list) -> None:
+        """An output that cannot be published: counted and skipped; its batch completes without it."""
+        self.stats.outputs_refused += 1
+        if self.qos > 0:
+            batch.remaining -= 1
+            batch.outputs -= 1  # not among the outputs the broker acknowledged
+        self._refusals.warning(("refused", reason[:20]), lambda: (
+            f"output {shorten(topic)} ({len(payload):,} bytes, from the inputs with message ids "
+            f"{[mid for _, mid, _ in acks][:10]}) cannot be published: {reason}; skipped"))
 
     def _wait_window(self) -> bool:
         """Wait until fewer than ``window`` publications are unacknowledged; False when stopping."""

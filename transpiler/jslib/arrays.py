@@ -12,20 +12,20 @@ from collections.abc import Callable
 from typing import Any
 
 from transpiler.jslib.coerce import (
+    array_join,
     relative_index,
     same_value_zero,
     strict_equals,
     to_integer_or_infinity,
     to_string,
 )
-from transpiler.jslib.strings import at, check_length  # at: the same algorithm for arrays and strings
+from transpiler.jslib.limits import check_new_array_length, check_work
+from transpiler.jslib.strings import at  # the same algorithm for arrays and strings
 from transpiler.jslib.values import UNDEFINED
 
 
 def join(this: list, separator: Any = UNDEFINED, *_: Any) -> str:
-    sep = "," if separator is UNDEFINED else to_string(separator)
-    return check_length(sep.join(["" if x is None or x is UNDEFINED else
-                                  (x if x.__class__ is str else to_string(x)) for x in this]))
+    return array_join(this, "," if separator is UNDEFINED else to_string(separator))
 
 
 def to_string_(this: list, *_: Any) -> str:
@@ -48,6 +48,7 @@ def _start_index(this: list, from_index: Any) -> int | None:
 
 
 def index_of(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *_: Any) -> float:
+    check_work(len(this))
     k = _start_index(this, from_index)
     if k is None:
         return -1.0
@@ -65,6 +66,7 @@ def index_of(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *
 
 
 def includes(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *_: Any) -> bool:
+    check_work(len(this))
     k = _start_index(this, from_index)
     if k is None:
         return False
@@ -72,6 +74,7 @@ def includes(this: list, search: Any = UNDEFINED, from_index: Any = UNDEFINED, *
 
 
 def last_index_of(this: list, search: Any = UNDEFINED, *rest: Any) -> float:
+    check_work(len(this))
     n = len(this)
     if n == 0:
         return -1.0
@@ -93,6 +96,7 @@ def last_index_of(this: list, search: Any = UNDEFINED, *rest: Any) -> float:
 
 
 def slice_(this: list, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> list:
+    check_work(len(this))
     n = len(this)
     a = relative_index(start, n)
     b = n if end is UNDEFINED else relative_index(end, n)
@@ -100,6 +104,7 @@ def slice_(this: list, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) ->
 
 
 def concat(this: list, *items: Any) -> list:
+    check_new_array_length(len(this) + sum(len(i) if i.__class__ is list else 1 for i in items))
     out = list(this)
     for item in items:
         if item.__class__ is list:

@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from transpiler.errors import JSError, type_error
+from transpiler.jslib.limits import check_new_length
 from transpiler.jslib.numbers import number_to_string, string_to_number
 from transpiler.jslib.values import UNDEFINED, JSFunction
 
@@ -165,7 +166,12 @@ def to_object_check(v: Any, what: str) -> None:
 
 
 def array_join(items: list, sep: str) -> str:
-    return sep.join("" if x is None or x is UNDEFINED else to_string(x) for x in items)
+    """The elements of an array joined by ``sep`` (Array.prototype.join, 23.1.3.18)."""
+    parts = ["" if x is None or x is UNDEFINED else
+             (x if x.__class__ is str else to_string(x)) for x in items]
+    if parts:  # the length first (jslib.limits)
+        check_new_length(sum(map(len, parts)) + len(sep) * (len(parts) - 1))
+    return sep.join(parts)
 
 
 # --- equality (7.2.14, 7.2.15, 7.2.16) --------------------------------------------------------

@@ -15,7 +15,9 @@ from typing import Any
 import orjson
 
 from transpiler.errors import JSError
+from transpiler.jslib import limits
 from transpiler.jslib.coerce import to_integer_or_infinity
+from transpiler.jslib.limits import check_new_length, check_work, heavy_work
 from transpiler.jslib.numbers import number_to_string
 from transpiler.jslib.strings import Unsupported
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, is_array_index, to_utf16
@@ -41,8 +43,24 @@ def _escape_surrogate(m: re.Match[str]) -> str:
     return f"\\u{ord(m.group()):04x}"
 
 
+_ESCAPED_2 = '"\\\b\f\n\r\t'  # each becomes two code units
+_ESCAPED_6 = [chr(c) for c in range(0x20) if chr(c) not in _ESCAPED_2]  # \u00XX
+
+
+def _check_quoted_length(s: str) -> None:
+    """The cap, checked before quoting: a code unit becomes at most 6 (``\\u001f``)."""
+    n = len(s)
+    check_new_length(n + 2)
+    extra = sum(s.count(c) for c in _ESCAPED_2) + 5 * sum(s.count(c) for c in _ESCAPED_6)
+    if _LONE_SURROGATE.search(s) is not None:
+        extra += 5 * len(_LONE_SURROGATE.findall(_PAIR.sub("", s)))
+    check_new_length(n + 2 + extra)
+
+
 def quote_json_string(s: str) -> str:
     """QuoteJSONString for a string in UTF-16 form or an ordinary ``str``."""
+    if len(s) * 6 + 2 > limits.MAX_STRING_LENGTH:
+        _check_quoted_length(s)
     if s.isascii():
         return _encode_basestring(s)
     try:
@@ -85,6 +103,10 @@ def _ordered(d: dict) -> dict:
     return ordered
 
 
+# Containers are built as one flat list of pieces joined once (no ``a + b`` copies of a child),
+# with their exact running length checked against the cap as each element is added: at most
+# the pieces and the result are alive, and nothing is built past the cap.
+
 def _to_json(v: dict, key: Any) -> Any:
     """SerializeJSONProperty step 2: the result of an own callable ``toJSON`` (a plain object
     from an expression can have one: ``{toJSON: String}``), called with the property key."""
@@ -111,14 +133,43 @@ def _compact(v: Any, key: Any = "", to_json: bool = True) -> str | None:
     if cls is dict:
         if to_json and "toJSON" in v and v["toJSON"].__class__ is JSFunction:
             return _compact(_to_json(v, key), key, False)
-        parts = []
+        out = ["{"]
+        append = out.append
+        total = 1  # the length so far, with the closing brace in place of the last comma
+        cap = limits.MAX_STRING_LENGTH
         for k, x in _ordered(v).items():
             s = _compact(x, k)
             if s is not None:
-                parts.append(quote_json_string(k) + ":" + s)
-        return "{" + ",".join(parts) + "}"
+                q = quote_json_string(k)
+                total += len(q) + len(s) + 2
+                if total > cap:
+                    check_new_length(total)
+                append(q)
+                append(":")
+                append(s)
+                append(",")
+        if len(out) == 1:
+            return "{}"
+        out[-1] = "}"
+        return "".join(out)
     if cls is list:
-        return "[" + ",".join([_compact(x, i) or "null" for i, x in enumerate(v)]) + "]"
+        if not v:
+            return "[]"
+        out = ["["]
+        append = out.append
+        total = 1
+        cap = limits.MAX_STRING_LENGTH
+        for i, x in enumerate(v):
+            if not i & 4095 and i:
+                heavy_work()
+            s = quote_json_string(x) if x.__class__ is str else _compact(x, i) or "null"
+            total += len(s) + 1
+            if total > cap:
+                check_new_length(total)
+            append(s)
+            append(",")
+        out[-1] = "]"
+        return "".join(out)
     if cls is int:
         return _int_number(v)
     return None  # undefined, functions
@@ -132,27 +183,47 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str, key: Any = "
         if to_json and "toJSON" in v and v["toJSON"].__class__ is JSFunction:
             return _pretty(_to_json(v, key), props, gap, indent, key, False)
         inner = indent + gap
-        parts = []
         items = _ordered(v)
         keys = items if props is None else [k for k in props if k in items]
         colon = ": " if gap else ":"
+        opening, sep, closing = ("{\n" + inner, ",\n" + inner, "\n" + indent + "}") if gap \
+            else ("{", ",", "}")
+        out = [opening]
+        total = len(opening) + len(closing) - len(sep)
+        cap = limits.MAX_STRING_LENGTH
         for k in keys:
             s = _pretty(items[k], props, gap, inner, k)
             if s is not None:
-                parts.append(quote_json_string(k) + colon + s)
-        if not parts:
+                q = quote_json_string(k)
+                total += len(q) + len(colon) + len(s) + len(sep)
+                if total > cap:
+                    check_new_length(total)
+                out += (q, colon, s, sep)
+        if len(out) == 1:
             return "{}"
-        if not gap:
-            return "{" + ",".join(parts) + "}"
-        return "{\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "}"
+        out[-1] = closing
+        return "".join(out)
     if cls is list:
         if not v:
             return "[]"
         inner = indent + gap
-        parts = [_pretty(x, props, gap, inner, i) or "null" for i, x in enumerate(v)]
-        if not gap:
-            return "[" + ",".join(parts) + "]"
-        return "[\n" + inner + (",\n" + inner).join(parts) + "\n" + indent + "]"
+        opening, sep, closing = ("[\n" + inner, ",\n" + inner, "\n" + indent + "]") if gap \
+            else ("[", ",", "]")
+        out = [opening]
+        append = out.append
+        total = len(opening) + len(closing) - len(sep)
+        cap = limits.MAX_STRING_LENGTH
+        for i, x in enumerate(v):
+            if not i & 4095 and i:
+                heavy_work()
+            s = _pretty(x, props, gap, inner, i) or "null"
+            total += len(s) + len(sep)
+            if total > cap:
+                check_new_length(total)
+            append(s)
+            append(sep)
+        out[-1] = closing
+        return "".join(out)
     return _compact(v, key, False)
 
 
@@ -410,6 +481,7 @@ def _from_orjson(v: Any) -> Any:
 
 def json_parse(text: str) -> Any:
     """JSON.parse(text) without a reviver; ``text`` in UTF-16 form (or an ordinary ``str``)."""
+    check_work(len(text) if text.__class__ is str else 0)
     if "-0" not in text or _MINUS_ZERO.search(text) is None:
         try:
             return _from_orjson(orjson.loads(text))

@@ -14,7 +14,8 @@ from transpiler.errors import range_error, type_error
 from transpiler.jslib import numbers
 from transpiler.jslib.arrays import ARRAY_METHODS
 from transpiler.jslib.coerce import to_integer_or_infinity, to_property_key, to_string
-from transpiler.jslib.strings import MAX_STRING_LENGTH, STRING_METHODS
+from transpiler.jslib.limits import check_new_array_length
+from transpiler.jslib.strings import STRING_METHODS
 from transpiler.jslib.values import UNDEFINED, JSFunction, is_array_index
 from transpiler.policy import BLOCKED_PROPERTIES
 
@@ -127,9 +128,10 @@ def _array_like(this: Any) -> list:
     if this.__class__ is not dict:
         return []  # a number or boolean: its wrapper object has no length
     n = to_integer_or_infinity(this.get("length", UNDEFINED))
-    if n > MAX_STRING_LENGTH:  # bounded like every string the engine builds
-        raise range_error("invalid array length")
-    return [this.get(str(i), UNDEFINED) for i in range(int(n))] if n > 0 else []
+    if n <= 0:
+        return []
+    check_new_array_length(n)  # bounded like every array the engine builds
+    return [this.get(str(i), UNDEFINED) for i in range(int(n))]
 
 
 def _nullish_read(obj: Any, key: Any) -> Exception:

@@ -12,7 +12,7 @@ from typing import Any
 
 from transpiler.jslib.coerce import to_int32, to_number, to_primitive, to_string, to_uint32
 from transpiler.jslib.jmath import pow_
-from transpiler.jslib.strings import check_length
+from transpiler.jslib.limits import check_new_length
 
 NAN = math.nan
 INF = math.inf
@@ -25,7 +25,9 @@ def add(a: Any, b: Any) -> Any:
     pa = to_primitive(a)
     pb = to_primitive(b)
     if pa.__class__ is str or pb.__class__ is str:
-        return check_length(to_string(pa) + to_string(pb))
+        sa, sb = to_string(pa), to_string(pb)
+        check_new_length(len(sa) + len(sb))
+        return sa + sb
     return to_number(pa) + to_number(pb)
 
 

@@ -12,18 +12,24 @@ comparing all code points against QuickJS, so the results match it exactly.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from transpiler.errors import JSError, range_error
+from transpiler.errors import range_error
+from transpiler.jslib import limits
 from transpiler.jslib.coerce import relative_index, to_integer_or_infinity, to_number, to_string, to_uint32
+from transpiler.jslib.limits import check_new_array_length, check_new_length, check_work, heavy_work
 from transpiler.jslib.values import UNDEFINED, JSFunction, from_utf16, to_utf16
 
-MAX_STRING_LENGTH = 2**24
-"""Longest string (in UTF-16 code units) a string operation may build; longer is a RangeError.
-QuickJS's own limit is 2**30 - 1; ours is lower to bound memory. Settable."""
+# Most UTF-16 code units one code unit can become (checked over every code point by
+# tests/test_limits.py): case mapping ('\u0390' -> 3), NFC/NFD (U+1F82 -> 4), NFKC/NFKD
+# (U+FDFA -> 18). A string short enough that even this expansion fits is mapped in one go;
+# a longer one in chunks, so that the cap is checked before more than a chunk is built.
+CASE_EXPANSION = 3
+NORMALIZE_EXPANSION = {"NFC": 4, "NFD": 4, "NFKC": 18, "NFKD": 18}
 
 _INF = float("inf")
 
@@ -34,15 +40,35 @@ class Unsupported(Exception):
 
 
 def check_length(s: str) -> str:
-    """Return ``s``, or raise QuickJS's RangeError when it is longer than MAX_STRING_LENGTH."""
-    if len(s) > MAX_STRING_LENGTH:
-        raise JSError("RangeError", "invalid string length")
+    """Return ``s``, or raise QuickJS's RangeError when it is longer than MAX_STRING_LENGTH.
+    (Only for strings whose length cannot be known first; builders call ``check_new_length``.)"""
+    check_new_length(len(s))
     return s
 
 
-def _check_new_length(n: float) -> None:
-    if n > MAX_STRING_LENGTH:
-        raise JSError("RangeError", "invalid string length")
+def map_in_chunks(s: str, fn: Callable[[str], str], expansion: int,
+                  next_cut: Callable[[str, int], int], chunk: int = 1 << 16) -> str:
+    """``fn(s)`` for a code-point-wise mapping (case, normalization) that makes a code unit at
+    most ``expansion`` code units, without building more than a chunk past the cap.
+
+    ``s`` is an ordinary ``str`` (code points), ``fn`` returns one; the result is in UTF-16
+    form. ``next_cut(s, i)`` is the first index ``j >= i`` where ``fn`` may be applied
+    separately to ``s[:j]`` and ``s[j:]`` (no context crosses ``j``), or ``len(s)``.
+    """
+    if len(s) <= chunk and len(s) * expansion <= limits.MAX_STRING_LENGTH:
+        return to_utf16(fn(s))
+    out: list[str] = []
+    total = 0
+    start, n = 0, len(s)
+    while start < n:
+        heavy_work()  # once a chunk: a long mapping cannot outlast the time limit
+        end = next_cut(s, min(start + chunk, n)) if start + chunk < n else n
+        piece = to_utf16(fn(s[start:end]))
+        total += len(piece)
+        check_new_length(total)
+        out.append(piece)
+        start = end
+    return "".join(out)
 
 
 def _clamp(v: Any, length: int) -> int:
@@ -97,11 +123,13 @@ def at(this: str | list, index: Any = UNDEFINED, *_: Any) -> Any:
 # --- searching ----------------------------------------------------------------------------------
 
 def index_of(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED, *_: Any) -> float:
+    check_work(len(this))
     s = to_string(search)
     return float(this.find(s, _clamp(position, len(this))))
 
 
 def last_index_of(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED, *_: Any) -> float:
+    check_work(len(this))
     s = to_string(search)
     n = to_number(position)
     start = len(this) if n != n else _clamp(n, len(this))
@@ -109,6 +137,7 @@ def last_index_of(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED,
 
 
 def includes(this: str, search: Any = UNDEFINED, position: Any = UNDEFINED, *_: Any) -> bool:
+    check_work(len(this))
     s = to_string(search)
     return this.find(s, _clamp(position, len(this))) >= 0
 
@@ -127,6 +156,7 @@ def ends_with(this: str, search: Any = UNDEFINED, end_position: Any = UNDEFINED,
 # --- substrings ---------------------------------------------------------------------------------
 
 def slice_(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> str:
+    check_work(len(this))
     n = len(this)
     a = relative_index(start, n)
     b = n if end is UNDEFINED else relative_index(end, n)
@@ -134,6 +164,7 @@ def slice_(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> 
 
 
 def substring(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) -> str:
+    check_work(len(this))
     n = len(this)
     a = _clamp(start, n)
     b = n if end is UNDEFINED else _clamp(end, n)
@@ -143,6 +174,7 @@ def substring(this: str, start: Any = UNDEFINED, end: Any = UNDEFINED, *_: Any) 
 
 
 def substr(this: str, start: Any = UNDEFINED, length: Any = UNDEFINED, *_: Any) -> str:
+    check_work(len(this))
     n = len(this)
     a = relative_index(start, n)
     if length is UNDEFINED:
@@ -222,19 +254,64 @@ def _build_compose() -> None:
 
 _build_compose()
 _NFKD_FIX = {**_NFD_FIX, **_NFKD_EXTRA}
+_NFD_FIXED = tuple(map(chr, _NFD_FIX))
+_NFKD_FIXED = tuple(map(chr, _NFKD_FIX))
 _NEW_COMPOSABLE = re.compile("[" + "".join(sorted({a + b for a, b in _COMPOSE})) + "]")
+
+
+# str.translate with a dict (and a regex character class) costs ~100 ns a character on
+# non-ASCII text: only strings holding a character of the table pay for it (find() runs at
+# memory speed).
+_UPPER_FIXED = tuple(sorted(map(chr, _UPPER_FIX)))
+_LOWER_FIXED = tuple(sorted(map(chr, _LOWER_FIX)))
+
+
+def _holds_any(s: str, chars: tuple[str, ...]) -> bool:
+    # `in` with a character wider than any in s returns at once (CPython compares the kinds)
+    return any(c in s for c in chars)
+
+
+def _upper(s: str) -> str:
+    return (s.translate(_UPPER_FIX) if _holds_any(s, _UPPER_FIXED) else s).upper()
+
+
+def _lower(s: str) -> str:
+    return (s.translate(_LOWER_FIX) if _holds_any(s, _LOWER_FIXED) else s).lower()
+
+
+def _anywhere(s: str, i: int) -> int:
+    return i
+
+
+# Python's lower() has one context-sensitive rule, Final_Sigma (U+03A3): it looks past
+# case-ignorable characters on both sides. Between two characters of these categories (none
+# of them case-ignorable) and not next to a sigma, no context crosses.
+_NOT_CASE_IGNORABLE = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No", "Zs", "Zl", "Zp", "Cc"})
+
+
+_LOWER_CANDIDATE = re.compile("(?<=[^\\W_\u03a3])(?=[^\\W_\u03a3])")
+
+
+def _lower_cut(s: str, i: int) -> int:
+    for m in _LOWER_CANDIDATE.finditer(s, i):
+        j = m.start()
+        if unicodedata.category(s[j - 1]) in _NOT_CASE_IGNORABLE \
+                and unicodedata.category(s[j]) in _NOT_CASE_IGNORABLE:
+            return j
+    return len(s)
 
 
 def to_upper_case(this: str, *_: Any) -> str:
     if this.isascii():
         return this.upper()
-    return to_utf16(from_utf16(this).translate(_UPPER_FIX).upper())
+    return map_in_chunks(from_utf16(this), _upper, CASE_EXPANSION, _anywhere)
 
 
 def to_lower_case(this: str, *_: Any) -> str:
     if this.isascii():
         return this.lower()
-    return to_utf16(from_utf16(this).translate(_LOWER_FIX).lower())
+    s = from_utf16(this)
+    return map_in_chunks(s, _lower, CASE_EXPANSION, _lower_cut if "\u03a3" in s else _anywhere)
 
 
 # --- whitespace and padding ---------------------------------------------------------------------
@@ -245,14 +322,17 @@ WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\
 
 
 def trim(this: str, *_: Any) -> str:
+    check_work(len(this))
     return this.strip(WHITESPACE)
 
 
 def trim_start(this: str, *_: Any) -> str:
+    check_work(len(this))
     return this.lstrip(WHITESPACE)
 
 
 def trim_end(this: str, *_: Any) -> str:
+    check_work(len(this))
     return this.rstrip(WHITESPACE)
 
 
@@ -264,7 +344,7 @@ def _pad(this: str, max_length: Any, fill: Any, at_start: bool) -> str:
     filler = " " if fill is UNDEFINED else to_string(fill)
     if filler == "":
         return this
-    _check_new_length(target)
+    check_new_length(target)
     count = int(target) - n
     reps, rest = divmod(count, len(filler))
     pad = filler * reps + filler[:rest]
@@ -285,19 +365,27 @@ def repeat(this: str, count: Any = UNDEFINED, *_: Any) -> str:
         raise range_error("invalid repeat count")
     if n == 0 or this == "":
         return ""
-    _check_new_length(len(this) * n)
+    check_new_length(len(this) * n)
     return this * int(n)
 
 
 def concat(this: str, *args: Any) -> str:
     if not args:
         return this
-    return check_length(this + "".join([to_string(a) for a in args]))
+    total = len(this)
+    parts = [this]
+    for a in args:
+        part = to_string(a)
+        total += len(part)
+        check_new_length(total)
+        parts.append(part)
+    return "".join(parts)
 
 
 # --- split and replace --------------------------------------------------------------------------
 
 def split(this: str, separator: Any = UNDEFINED, limit: Any = UNDEFINED, *_: Any) -> list:
+    check_work(len(this))
     lim = 0xFFFFFFFF if limit is UNDEFINED else to_uint32(limit)
     sep = to_string(separator)
     if lim == 0:
@@ -305,10 +393,12 @@ def split(this: str, separator: Any = UNDEFINED, limit: Any = UNDEFINED, *_: Any
     if separator is UNDEFINED:
         return [this]
     if sep == "":
+        check_new_array_length(min(len(this), lim))
         return list(this[:lim])
     if this == "":
         return [this]
-    parts = this.split(sep)
+    check_new_array_length(min(this.count(sep) + 1, lim))
+    parts = this.split(sep, lim)  # at most lim + 1 parts, the last one the rest
     return parts if len(parts) <= lim else parts[:lim]
 
 
@@ -333,6 +423,24 @@ def _substitute(replacement: str, subject: str, pos: int, matched: str) -> str:
     return _SUBSTITUTION.sub(one, replacement)
 
 
+def _substitution_length(replacement: str, subject_length: int, pos: int, matched: int) -> int:
+    """The length GetSubstitution will give, computed without building it."""
+    if "$" not in replacement:
+        return len(replacement)
+    tokens = _SUBSTITUTION.findall(replacement)
+    n = len(replacement) - 2 * len(tokens)
+    for c in tokens:
+        if c == "$":
+            n += 1
+        elif c == "&":
+            n += matched
+        elif c == "`":
+            n += pos
+        else:
+            n += subject_length - pos - matched
+    return n
+
+
 def _replace_value(replace_value: Any) -> str:
     if replace_value.__class__ is JSFunction or callable(replace_value):
         raise Unsupported("a function replacement is evaluated by QuickJS")
@@ -345,8 +453,9 @@ def replace(this: str, search_value: Any = UNDEFINED, replace_value: Any = UNDEF
     pos = this.find(search)
     if pos < 0:
         return this
-    out = this[:pos] + _substitute(replacement, this, pos, search) + this[pos + len(search):]
-    return check_length(out)
+    check_new_length(len(this) - len(search)
+                     + _substitution_length(replacement, len(this), pos, len(search)))
+    return this[:pos] + _substitute(replacement, this, pos, search) + this[pos + len(search):]
 
 
 def replace_all(this: str, search_value: Any = UNDEFINED, replace_value: Any = UNDEFINED, *_: Any) -> str:
@@ -354,8 +463,15 @@ def replace_all(this: str, search_value: Any = UNDEFINED, replace_value: Any = U
     replacement = _replace_value(replace_value)
     n = len(search)
     if "$" not in replacement:
-        return check_length(this.replace(search, replacement))
+        check_new_length(len(this) + this.count(search) * (len(replacement) - n))
+        return this.replace(search, replacement)
     advance = n or 1
+    total = len(this)
+    pos = this.find(search)
+    while pos >= 0:  # the length first, without building anything
+        total += _substitution_length(replacement, len(this), pos, n) - n
+        check_new_length(total)
+        pos = this.find(search, pos + advance) if pos + advance <= len(this) else -1
     parts = []
     end = 0
     pos = this.find(search)
@@ -365,7 +481,7 @@ def replace_all(this: str, search_value: Any = UNDEFINED, replace_value: Any = U
         end = pos + n
         pos = this.find(search, pos + advance) if pos + advance <= len(this) else -1
     parts.append(this[end:])
-    return check_length("".join(parts))
+    return "".join(parts)
 
 
 # --- the rest -----------------------------------------------------------------------------------
@@ -376,6 +492,7 @@ def to_string_(this: str, *_: Any) -> str:
 
 def locale_compare(this: str, that: Any = UNDEFINED, *_: Any) -> float:
     """QuickJS has no locale data: it compares the NFC forms code point by code point."""
+    check_work(len(this))
     other = to_string(that)
     a = _normalize(from_utf16(this), "NFC")
     b = _normalize(from_utf16(other), "NFC")
@@ -401,8 +518,9 @@ def _normalize(s: str, form: str) -> str:
     if s.isascii():
         return s
     if form == "NFC" or form == "NFD":
-        s = s.translate(_NFD_FIX)
-    else:
+        if _holds_any(s, _NFD_FIXED):
+            s = s.translate(_NFD_FIX)
+    elif _holds_any(s, _NFKD_FIXED):
         s = s.translate(_NFKD_FIX)
     s = unicodedata.normalize(form, s)
     if form[-1] == "C" and _NEW_COMPOSABLE.search(s):
@@ -413,13 +531,57 @@ def _normalize(s: str, form: str) -> str:
 _FORMS = ("NFC", "NFD", "NFKC", "NFKD")
 
 
+# Normalization does not cross a character that is a starter, never composes with what
+# precedes it and decomposes to itself: ASCII, CJK ideographs, Hangul syllables. Elsewhere
+# (rare: a long run without any of these) a cut is made before a character that is a stable
+# start: canonical combining class 0, decomposing to a first character that has class 0 too
+# and is never the second character of a canonical composition.
+_NORMALIZE_CUT = re.compile("[\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+_SECOND_OF_PAIR: set[str] = set()
+
+
+def _seconds_of_pairs() -> set[str]:
+    """Every character that can compose with a preceding one (computed once, ~0.5 s)."""
+    if not _SECOND_OF_PAIR:
+        seconds = {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}
+        for c in range(0x110000):
+            d = unicodedata.decomposition(chr(c))
+            if d and not d.startswith("<"):
+                parts = d.split()
+                if len(parts) == 2:
+                    seconds.add(chr(int(parts[1], 16)))
+        seconds.update(b for _, b in _COMPOSE)
+        _SECOND_OF_PAIR.update(seconds)
+    return _SECOND_OF_PAIR
+
+
+@functools.lru_cache(maxsize=4096)
+def _stable_start(ch: str) -> bool:
+    if unicodedata.combining(ch):
+        return False
+    first = _normalize(ch, "NFKD")[:1] or ch
+    return unicodedata.combining(first) == 0 and first not in _seconds_of_pairs() \
+        and _normalize(ch, "NFD")[:1] not in _SECOND_OF_PAIR
+
+
+def _normalize_cut(s: str, i: int) -> int:
+    m = _NORMALIZE_CUT.search(s, i, i + 4096)
+    if m is not None:
+        return m.start()
+    for j in range(i, len(s)):
+        if _stable_start(s[j]):
+            return j
+    return len(s)
+
+
 def normalize(this: str, form: Any = UNDEFINED, *_: Any) -> str:
     f = "NFC" if form is UNDEFINED else to_string(form)
     if f not in _FORMS:
         raise range_error("bad normalization form")
     if this.isascii():
         return this
-    return to_utf16(_normalize(from_utf16(this), f))
+    return map_in_chunks(from_utf16(this), lambda s: _normalize(s, f), NORMALIZE_EXPANSION[f],
+                         _normalize_cut)
 
 
 STRING_METHODS: dict[str, Callable[..., Any]] = {
