@@ -1,12 +1,14 @@
 """Run every benchmark scenario and write ``bench/RESULTS.md`` and ``bench/throughput.png``.
 
-    python -m bench [--quick] [--out DIR] [--json FILE]
+    python -m bench [--quick] [--out DIR] [--json FILE] [--baseline REV|DIR]
 
 ``--quick`` (under two minutes): shorter samples, fewer rounds, smaller memory runs, 100,000
 messages for the resident-memory run instead of 1,000,000, and 10,000 / 2,000 inputs instead of
 100,000 / 20,000 for the end-to-end runs over Kafka / MQTT. The timing method is described in
 ``bench/timing.py``, the memory methods in ``bench/memory.py``, the end-to-end runs over a broker in
-``bench/connectors.py``.
+``bench/connectors.py``, the output paths (record path, CLI against the Node peer, build time) in
+``bench/paths.py``. ``--baseline`` measures an earlier commit (or checkout) in the same run where a
+comparison says "today's" (``bench/baseline.py``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import connectors, memory, report, rss, scenarios
+from bench import baseline, connectors, memory, paths, report, rss, scenarios
 from bench.scenarios import VARIANTS, Op
 from bench.timing import measure, single_calls
 
@@ -41,6 +43,9 @@ class Settings:
             self.first_n, self.profile_n = 200, 50_000
             self.connector_counts = {"kafka": 100_000, "mqtt": 20_000}
             self.connector_timeout = 600.0
+            self.cli_lines, self.cli_rounds = 300_000, 5
+            self.kafka_rounds = 3
+            self.build_sizes, self.build_sizes_baseline = (100, 1_000, 10_000), (100, 1_000)
         elif mode == "quick":
             self.sample_s, self.rounds = 0.01, 7
             self.alloc_n, self.rss_every = 2_000, 10_000
@@ -48,6 +53,9 @@ class Settings:
             self.first_n, self.profile_n = 30, 5_000
             self.connector_counts = {"kafka": 10_000, "mqtt": 2_000}
             self.connector_timeout = 180.0
+            self.cli_lines, self.cli_rounds = 300_000, 2
+            self.kafka_rounds = 2
+            self.build_sizes, self.build_sizes_baseline = (100, 1_000, 10_000), (100, 1_000)
         else:  # smoke: the code paths only (tests)
             self.sample_s, self.rounds = 0.001, 1
             self.alloc_n, self.rss_every = 200, 500
@@ -55,6 +63,9 @@ class Settings:
             self.first_n, self.profile_n = 3, 200
             self.connector_counts = {}  # no brokers in the smoke run
             self.connector_timeout = 0.0
+            self.cli_lines, self.cli_rounds = 3_000, 1
+            self.kafka_rounds = 0
+            self.build_sizes, self.build_sizes_baseline = (100,), (100,)
 
 
 def _log(msg: str) -> None:
@@ -202,10 +213,38 @@ def run_profile(s: Settings) -> dict[str, str]:
     return out
 
 
-def run_connectors(s: Settings) -> dict[str, Any]:
+def run_connectors(s: Settings, base: Path | None) -> dict[str, Any]:
     if not s.connector_counts:
         return {"runs": {}, "note": f"not measured in a {s.mode} run"}
-    return {"runs": connectors.run(s.connector_counts, s.connector_timeout, log=_log), "note": None}
+    res = {"runs": connectors.run(s.connector_counts, s.connector_timeout, log=_log), "note": None}
+    n = s.connector_counts.get("kafka")
+    if base is not None and n:
+        # one wall-clock run each is at the mercy of the shared machine: ours and the baseline's
+        # in turn, several rounds, and the median of the per-round ratios
+        pairs = []
+        for _ in range(s.kafka_rounds):
+            theirs = connectors.run({"kafka": n}, s.connector_timeout, log=_log, root=base)["kafka"]
+            ours = connectors.run({"kafka": n}, s.connector_timeout, log=_log)["kafka"]
+            pairs.append({"ours": ours, "baseline": theirs})
+        res["kafka_pairs"] = pairs
+        done = [p["baseline"] for p in pairs if "seconds" in p["baseline"]]
+        if done:  # the baseline's median run, for the table
+            res["baseline_runs"] = {"kafka": sorted(done, key=lambda r: r["inputs_per_s"])[len(done) // 2]}
+    return res
+
+
+def run_paths(s: Settings, base: Path | None, base_label: str | None) -> dict[str, Any]:
+    res: dict[str, Any] = {"baseline": base_label}
+    _log("output paths: entry points" + (" (and the baseline's process_batch)" if base else ""))
+    res["entry_points"] = paths.run_entry_points(s.sample_s, s.rounds, baseline.load(base) if base else None)
+    _log(f"output paths: CLI vs Node peer on {s.cli_lines:,} pump lines, {s.cli_rounds} rounds")
+    res["cli"] = paths.run_cli(s.cli_lines, s.cli_rounds, base)
+    _log("output paths: build time " + ", ".join(f"{n:,}" for n in s.build_sizes))
+    res["build"] = {str(n): v for n, v in paths.run_build(s.build_sizes).items()}
+    if base is not None:
+        built = paths.run_build(s.build_sizes_baseline, root=base)
+        res["build_baseline"] = {str(n): v for n, v in built.items()}
+    return res
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: code paths only
     ap.add_argument("--out", default=str(HERE), help="directory for RESULTS.md and throughput.png")
     ap.add_argument("--json", default=None, help="also write the raw results as JSON to this file")
+    ap.add_argument("--baseline", default=None, metavar="REV|DIR",
+                    help="also measure this commit (or checkout) where a comparison says 'today's'")
     ap.add_argument("--render", default=None, metavar="JSON",
                     help="measure nothing: write RESULTS.md and the chart from an earlier --json file")
     args = ap.parse_args(argv)
@@ -228,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     results["timings"] = run_timings(s)
     results["memory"] = run_memory(s)
     results["profiles"] = run_profile(s)
-    results["connectors"] = run_connectors(s)
+    base, base_label = baseline.checkout(args.baseline) if args.baseline else (None, None)
+    results["paths"] = run_paths(s, base, base_label)
+    results["connectors"] = run_connectors(s, base)
     results["elapsed_s"] = time.perf_counter() - t0
     return _write(results, out, args.json)
 

@@ -40,14 +40,15 @@ _SNIPPET = f"""
 import json, sys
 from runtime.connectors import bench as b
 broker, n = sys.argv[1], int(sys.argv[2])
-r = (b.bench_kafka if broker == "kafka" else b.bench_mqtt)(n)
+root = sys.argv[3] if len(sys.argv) > 3 else None
+r = (b.bench_kafka if broker == "kafka" else b.bench_mqtt)(n, root=root)
 r["expected"] = b.outputs_per_run(n)
 print({_MARK!r} + json.dumps(r), flush=True)
 """
 
 
-def command(broker: str, n: int) -> str:
-    return f"python -m runtime.connectors.bench {broker} -n {n}"
+def command(broker: str, n: int, root: Path | None = None) -> str:
+    return f"python -m runtime.connectors.bench {broker} -n {n}" + (" --root BASELINE" if root else "")
 
 
 def unavailable(broker: str) -> str | None:
@@ -63,9 +64,10 @@ def unavailable(broker: str) -> str | None:
     return None
 
 
-def measure(broker: str, n: int, timeout: float) -> dict[str, Any]:
-    """One run; always a dict with ``broker``, ``inputs``, ``command`` and either figures or ``error``."""
-    res: dict[str, Any] = {"broker": broker, "inputs": n, "command": command(broker, n)}
+def measure(broker: str, n: int, timeout: float, root: Path | None = None) -> dict[str, Any]:
+    """One run; always a dict with ``broker``, ``inputs``, ``command`` and either figures or ``error``.
+    ``root``: the processor of another checkout (a baseline)."""
+    res: dict[str, Any] = {"broker": broker, "inputs": n, "command": command(broker, n, root)}
     why = unavailable(broker)
     if why:
         res["error"] = f"broker unavailable: {why}"
@@ -73,7 +75,8 @@ def measure(broker: str, n: int, timeout: float) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     # a session of its own, so that a run that hangs can be ended with everything it started
     # (the broker, the processor subprocess)
-    proc = subprocess.Popen([sys.executable, "-c", _SNIPPET, broker, str(n)], cwd=ROOT, env=env,
+    extra = [str(root)] if root is not None else []
+    proc = subprocess.Popen([sys.executable, "-c", _SNIPPET, broker, str(n), *extra], cwd=ROOT, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     try:
@@ -102,13 +105,15 @@ def measure(broker: str, n: int, timeout: float) -> dict[str, Any]:
     return res
 
 
-def run(counts: dict[str, int], timeout: float, log: Any = None) -> dict[str, Any]:
-    """``{broker: result}`` for every broker in ``counts`` (a count of 0: skipped)."""
+def run(counts: dict[str, int], timeout: float, log: Any = None, root: Path | None = None) -> dict[str, Any]:
+    """``{broker: result}`` for every broker in ``counts`` (a count of 0: skipped); ``root``: the
+    processor of another checkout."""
     out: dict[str, Any] = {}
     for broker, n in counts.items():
         if not n:
             continue
         if log:
-            log(f"end to end over a broker: {broker}, {n:,} inputs")
-        out[broker] = measure(broker, n, timeout)
+            whose = f" (processor: {root})" if root else ""
+            log(f"end to end over a broker: {broker}, {n:,} inputs{whose}")
+        out[broker] = measure(broker, n, timeout, root)
     return out

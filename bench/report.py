@@ -184,10 +184,10 @@ def markdown(r: dict[str, Any]) -> str:
     w("")
     w("| target | measured | |")
     w("|---|---|---|")
-    for target, measured, ok in f.targets():
+    for target, measured, ok in f.targets() + path_targets(r):
         w(f"| {target} | {measured} | {verdict(ok)} |")
     w("")
-    missed = [t for t, _, ok in f.targets() if ok is False]
+    missed = [t for t, _, ok in f.targets() + path_targets(r) if ok is False]
     if missed:
         w(f"{len(missed)} target(s) missed; see *Why targets are missed* below.")
     else:
@@ -355,6 +355,7 @@ def markdown(r: dict[str, Any]) -> str:
 
     # ---- end to end over a broker
     L.extend(connectors_section(r))
+    L.extend(paths_section(r))
 
     # ---- memory
     mem = r["memory"]
@@ -446,9 +447,10 @@ def connectors_section(r: dict[str, Any]) -> list[str]:
     out.append(
         "`python -m runtime run examples/pump.yaml --kafka/--mqtt` as a subprocess, N pump messages (press, "
         "tempF, run in turn; 3.33 outputs each) already waiting for it in the broker; the clock starts when the "
-        "processor owns the partitions / is connected and stops when the last output is in the broker "
-        "(Kafka: counted by the partitions' end offsets, so no reader can fall behind; MQTT: received by an "
-        "independent client). *inputs/s* = N / that time. Loopback brokers on the same 2-core machine, so the broker, "
+        "processor owns the partitions / is connected and stops when the last output is in the topic (Kafka: "
+        "counted from the partitions' end offsets, so no reader can fall behind) / has been received by an "
+        "independent client (MQTT). Each run is bounded in time and reports what it counted. *inputs/s* = the "
+        "inputs whose outputs arrived / that time. Loopback brokers on the same 2-core machine, so the broker, "
         "the test clients and the processor share the cores (`runtime/connectors/bench.py`, run in a fresh "
         "process by `bench/connectors.py`). Wall-clock time, one run each: noisier than the tables above.")
     out.append("")
@@ -591,6 +593,8 @@ def headline(r: dict[str, Any]) -> str:
         lines.append(f"allocated per message: {b:,.0f} B, {f.alloc['python']['allocs']:.1f} allocations")
     lines.append("RSS growth after warm-up: " + ", ".join(
         f"{v} {f.rss[v]['growth_after_warmup'] / MIB:+.2f} MiB over {f.rss[v]['messages']:,}" for v in scenarios.VARIANTS))
+    for target, measured, _ok in path_targets(r):
+        lines.append(f"{target}: {measured}")
     runs = (r.get("connectors") or {}).get("runs") or {}
     if runs:
         lines.append("end to end: " + ", ".join(
@@ -617,7 +621,15 @@ def write_chart(r: dict[str, Any], path: Path) -> str | None:
     ]
     series = [("original (Go, M3 Pro)", "#999999"), ("python", "#1f77b4"), ("quickjs", "#ff7f0e"),
               ("floor (hand-written)", "#2ca02c")]
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 2]})
+    pf = path_figures(r)
+    cli_rates = (pf or {}).get("cli_rate") or {}
+    if cli_rates:
+        fig, axes = plt.subplots(2, 2, figsize=(13, 9.2), gridspec_kw={"width_ratios": [3, 2]})
+        (ax, ax2), (ax3, ax4) = axes
+        _cli_chart(ax3, pf)
+        _build_chart(ax4, pf)
+    else:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 2]})
     width = 0.2
     for gi, (_, orig, vals) in enumerate(groups):
         values = [1e9 / orig if orig else 0.0] + [1e9 / vals[v] for v in scenarios.VARIANTS]
@@ -647,3 +659,186 @@ def write_chart(r: dict[str, Any], path: Path) -> str | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return str(path)
+
+
+# ------------------------------------------------------------------------------------------- output paths
+PATH_LABELS = {"process_batch": "`process_batch` (Message objects)",
+               "process_records": "`process_records` (connector records)",
+               "write_json_lines": "`write_json_lines` (CLI output bytes)",
+               "baseline process_batch": "baseline `process_batch`"}
+
+
+def path_figures(r: dict[str, Any]) -> dict[str, Any] | None:
+    """The output-path comparisons of ``bench/paths.py`` (None for results that predate them)."""
+    p = r.get("paths")
+    if not p:
+        return None
+    ep = {tuple(k.split("|")): v for k, v in (p.get("entry_points") or {}).items()}
+    cli = p.get("cli") or {}
+    runs = cli.get("runs") or {}
+    out: dict[str, Any] = {"baseline": p.get("baseline"), "ep": ep, "cli": cli, "build": p.get("build") or {},
+                           "build_baseline": p.get("build_baseline") or {}}
+    ours = runs.get("streamproc")
+    if ours:
+        out["cli_rate"] = {name: cli["lines"] / v["cpu"] for name, v in runs.items() if v.get("cpu")}
+        out["cli_processing_rate"] = {name: cli["lines"] / v["processing"] for name, v in runs.items()
+                                      if v.get("processing")}
+    pairs = [(p["ours"], p["baseline"]) for p in (r.get("connectors") or {}).get("kafka_pairs") or []
+             if "seconds" in p["ours"] and "seconds" in p["baseline"] and p["baseline"]["inputs_per_s"]]
+    if pairs:
+        ratios = sorted(o["inputs_per_s"] / b["inputs_per_s"] for o, b in pairs)
+        out["kafka_ratio"] = ratios[len(ratios) // 2] if len(ratios) % 2 else (
+            ratios[len(ratios) // 2 - 1] + ratios[len(ratios) // 2]) / 2
+        out["kafka_pairs"] = [(o["inputs_per_s"], b["inputs_per_s"]) for o, b in pairs]
+    return out
+
+
+def path_targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
+    f = path_figures(r)
+    if f is None:
+        return []
+    rows: list[tuple[str, str, bool | None]] = []
+    runs = (f["cli"].get("runs") or {})
+    node = runs.get("node peer")
+    if node and node.get("cpu_ratio"):
+        speed = 1 / node["cpu_ratio"]
+        rows.append((f"CLI whole-process throughput >= 1.8x the Node peer ({f['cli']['lines']:,} pump lines, "
+                     "CPU time, paired)", f"{speed:.2f}x", speed >= 1.8))
+    base = runs.get("baseline streamproc")
+    if base and base.get("cpu_ratio"):
+        speed = 1 / base["cpu_ratio"]
+        rows.append(("CLI whole-process throughput >= 1.8x the baseline's CLI (same file, paired)",
+                     f"{speed:.2f}x", speed >= 1.8))
+    ep = f["ep"]
+    if ("baseline process_batch", "batch1") in ep:
+        b = ep[("baseline process_batch", "batch1")]
+        best = min(("process_records", "write_json_lines"), key=lambda k: ep[(k, "batch1")])
+        rows.append(("Processor batch path >= 1.8x the baseline's process_batch (HighThroughput, batch of 1)",
+                     f"{best}: {b / ep[(best, 'batch1')]:.2f}x; process_records "
+                     f"{b / ep[('process_records', 'batch1')]:.2f}x; process_batch "
+                     f"{b / ep[('process_batch', 'batch1')]:.2f}x", b / ep[(best, "batch1")] >= 1.8))
+    if "kafka_ratio" in f:
+        rows.append(("Kafka end to end >= 1.5x the baseline (outputs counted by end offsets; median of paired "
+                     "rounds)",
+                     f"{f['kafka_ratio']:.2f}x", f["kafka_ratio"] >= 1.5))
+    b10k = f["build"].get("10000")
+    if b10k:
+        rows.append(("Build with 10,000 source topics and 10,000 mappings < 5 s",
+                     f"{b10k['build']:.2f} s" if "build" in b10k else b10k.get("error", "?"),
+                     b10k.get("build", 1e9) < 5))
+    return rows
+
+
+def paths_section(r: dict[str, Any]) -> list[str]:
+    f = path_figures(r)
+    out = ["## Output paths: records instead of objects, CLI vs Node, build time", ""]
+    if f is None:
+        return out + ["Not measured: these results predate the output-path benchmark (`bench/paths.py`).", ""]
+    base = f["baseline"]
+    out.append("The same work through each batch entry point of the processor (`bench/paths.py`): the press message "
+               "of the pump configuration as a batch of 1 (HighThroughput) and batches of 1,000 mixed messages; "
+               "interleaved samples in one process." + (f" Baseline: {base}, loaded side by side." if base else
+                                                         " No baseline in this run (`--baseline REV`)."))
+    out.append("")
+    ep = f["ep"]
+    names = [k for k in PATH_LABELS if (k, "batch1") in ep]
+    ref = "baseline process_batch" if ("baseline process_batch", "batch1") in ep else "process_batch"
+    out.append(f"| entry point | batch of 1: ns/msg | msg/s | batch of 1000: ns/msg | msg/s | vs {PATH_LABELS[ref]} |")
+    out.append("|---|---|---|---|---|---|")
+    for k in names:
+        a, b = ep[(k, "batch1")], ep.get((k, "batch1000"))
+        out.append(f"| {PATH_LABELS[k]} | {ns(a)} | {rate(a)} | {ns(b)} | {rate(b)} | "
+                   f"{ep[(ref, 'batch1')] / a:.2f}x / {ep[(ref, 'batch1000')] / b:.2f}x |")
+    out.append("")
+    cli = f["cli"]
+    runs = cli.get("runs") or {}
+    out.append(f"**CLI against the Node peer** on {cli.get('lines', 0):,} lines of "
+               f"`examples/make_pump_jsonl.py --pump {cli.get('lines', 0)}` (invalid payloads, foreign topics, "
+               f"extra metadata included): `python -m runtime run examples/pump.yaml --stats < FILE`, "
+               f"`node shared/peers/node_peer.js pump.json < FILE`" + (" and the baseline's CLI" if base else "")
+               + f", run in turn, {cli.get('rounds', 0)} rounds; medians. *whole process* = CPU time (user + system) "
+               "of the finished process, start-up included; *processing* = the run's own clock after start-up "
+               "(`--stats` elapsed_s; the peer's `processed in`: wall clock, so it also counts time spent waiting for "
+               "the shared cores). Throughput ratios (x faster) are the medians of the per-round ratios.")
+    out.append("")
+    if runs:
+        out.append("| command | whole process: CPU s | lines/s | wall s | processing only: wall s | lines/s "
+                   "| ours / it: whole (CPU) | processing |")
+        out.append("|---|---|---|---|---|---|---|---|")
+        for name, v in runs.items():
+            speed = f"{1 / v['cpu_ratio']:.2f}x" if v.get("cpu_ratio") else "–"
+            pspeed = f"{1 / v['processing_ratio']:.2f}x" if v.get("processing_ratio") else "–"
+            proc = v.get("processing")
+            proc_cells = f"{proc:.2f} | {cli['lines'] / proc:,.0f}" if proc else "– | –"
+            out.append(f"| {name} | {v['cpu']:.2f} | {cli['lines'] / v['cpu']:,.0f} | {v['wall']:.2f} | "
+                       f"{proc_cells} | {speed} | {pspeed} |")
+        out.append("")
+        out.append("Outputs byte-identical across the commands: " + ("**yes**" if cli.get("identical") else
+                                                                    "**NO** (see the digests in the JSON)") + ".")
+        out.append("")
+    for note in cli.get("notes") or []:
+        out.append(f"- {note}")
+    if cli.get("notes"):
+        out.append("")
+    out.append("**Build time** (`StreamProcessor(config)` with N sources and N mappings `a<k> + a<k+1>`, CPU "
+               "seconds, a fresh process each; *first messages* = one message on every topic right after, when "
+               "each topic's handler is compiled):")
+    out.append("")
+    out.append("| sources = mappings | build s | first messages s |" + (" baseline build s |" if base else ""))
+    out.append("|---|---|---|" + ("---|" if base else ""))
+    for n, v in f["build"].items():
+        cells = [f"{v['build']:.3f}", f"{v['first_messages']:.3f}"] if "build" in v else [v.get("error", "?"), "–"]
+        if base:
+            bv = f["build_baseline"].get(n)
+            cells.append(f"{bv['build']:.3f}" if bv and "build" in bv else ("not measured" if not bv else bv["error"]))
+        out.append(f"| {int(n):,} | " + " | ".join(cells) + " |")
+    out.append("")
+    kb = ((r.get("connectors") or {}).get("baseline_runs") or {}).get("kafka")
+    if kb:
+        figures = (f"{kb['inputs_per_s']:,.0f} inputs/s ({kb['outputs']:,} / {kb['expected']:,} outputs in "
+                   f"{kb['seconds']:.2f} s)" if "seconds" in kb else kb.get("error", "?"))
+        out.append(f"**Kafka end to end, baseline processor** (same benchmark, outputs counted by end offsets; "
+                   f"the baseline's median run): {figures}.")
+        if "kafka_pairs" in f:
+            rounds = "; ".join(f"{o:,.0f} vs {b:,.0f}" for o, b in f["kafka_pairs"])
+            out.append("")
+            out.append(f"Ours and the baseline's processor in turn, {len(f['kafka_pairs'])} rounds (inputs/s, ours vs "
+                       f"baseline): {rounds}; median of the per-round ratios = **{f['kafka_ratio']:.2f}x**.")
+        out.append("")
+    return out
+
+
+def _cli_chart(ax: Any, pf: dict[str, Any]) -> None:
+    """``streamproc run`` against the Node peer (and the baseline): whole process and processing."""
+    names = list(pf["cli_rate"])
+    colors = {"streamproc": "#1f77b4", "node peer": "#8c564b", "baseline streamproc": "#999999"}
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        vals = [pf["cli_rate"].get(name, 0.0), pf.get("cli_processing_rate", {}).get(name, 0.0)]
+        for gi, val in enumerate(vals):
+            if not val:
+                continue
+            xpos = gi + (i - (len(names) - 1) / 2) * width
+            ax.bar(xpos, val, width, color=colors.get(name, "#333333"), label=name if gi == 0 else None)
+            ax.text(xpos, val, f"{val / 1000:.0f}k", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks([0, 1], ["whole process (CPU time)", "processing only (wall clock)"], fontsize=8)
+    ax.set_ylabel("input lines / s")
+    ax.set_title(f"CLI vs Node peer, {pf['cli']['lines']:,} pump lines (JSON Lines in and out)")
+    ax.legend(fontsize=7, loc="upper right")
+
+
+def _build_chart(ax: Any, pf: dict[str, Any]) -> None:
+    for key, label, color in (("build", "build", "#1f77b4"), ("build_baseline", "baseline build", "#999999")):
+        pts = sorted((int(n), v["build"]) for n, v in pf[key].items() if "build" in v)
+        if pts:
+            ax.plot([n for n, _ in pts], [s for _, s in pts], marker="o", color=color, label=label)
+    pts = sorted((int(n), v["first_messages"]) for n, v in pf["build"].items() if "build" in v)
+    if pts:
+        ax.plot([n for n, _ in pts], [s for _, s in pts], marker=".", linestyle="--", color="#1f77b4",
+                label="first message on every topic")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("sources = mappings")
+    ax.set_ylabel("CPU seconds")
+    ax.set_title("Build time")
+    ax.legend(fontsize=7, loc="upper left")

@@ -277,16 +277,20 @@ class Conformance:
 
     # ---------------------------------------------------------------- processor level
     def check_stream(self, config: Mapping, messages: Sequence[Any], family: str) -> bool:
-        """Both engines over the same configuration and messages: byte-identical outputs."""
+        """Both engines over the same configuration and messages: byte-identical outputs; and the
+        record paths (``process_records`` for the connectors, ``write_json_lines`` for the CLI)
+        of the python engine give exactly the bytes of its ``process_batch``."""
+        import orjson
+
         from runtime import ConfigError, StreamProcessor
         from runtime.logs import RateLimitedLog
 
-        quiet = RateLimitedLog(_QUIET)
         processors = {}
         refused: dict[str, list[str]] = {}
-        for engine in ("python", "quickjs"):
+        for path in ("python", "quickjs", "records", "lines"):
+            engine = "quickjs" if path == "quickjs" else "python"
             try:
-                processors[engine] = StreamProcessor(config, engine=engine, log=quiet)
+                processors[path] = StreamProcessor(config, engine=engine, log=RateLimitedLog(_QUIET))
             except ConfigError as exc:  # e.g. a static that can never output: a load error
                 refused[engine] = [e.split(": ", 1)[0] for e in exc.errors]  # the fields, not the
                 # wording (JavaScript error messages differ between the engines)
@@ -304,11 +308,18 @@ class Conformance:
             return ok
         all_ok = True
         for message in messages:
-            outs = {e: [(m.payload, m.meta) for m in p.process_batch([message])]
-                    for e, p in processors.items()}
-            ok = outs["python"] == outs["quickjs"]
-            if not ok and longer_number_digits("", Outcome(value=repr(outs["quickjs"])),
-                                               Outcome(value=repr(outs["python"]))):
+            outs = {e: [(m.payload, m.meta) for m in processors[e].process_batch([message])]
+                    for e in ("python", "quickjs")}
+            topic = message.meta.get("umh_topic")
+            outs["records"] = [(payload, {**message.meta, "umh_topic": t}) for t, payload, _ in
+                               processors["records"].process_records([(topic, message.payload, None)])]
+            lines = b"".join(processors["lines"].write_json_lines([(message.payload, message.meta)]))
+            expected_lines = b"".join(orjson.dumps({"payload": p.decode(), "meta": m}) + b"\n"
+                                      for p, m in outs["python"])
+            ok = (outs["python"] == outs["quickjs"] == outs["records"]) and lines == expected_lines
+            if not ok and outs["python"] == outs["records"] and lines == expected_lines \
+                    and longer_number_digits("", Outcome(value=repr(outs["quickjs"])),
+                                             Outcome(value=repr(outs["python"]))):
                 # QuickJS's longer Number::toString inside a string result (a listed deviation;
                 # the expression-level cases check the same formatting against V8)
                 ok = True
@@ -319,10 +330,12 @@ class Conformance:
             c.python += 1
             if not ok:
                 all_ok = False
+                other = next((e for e in ("quickjs", "records") if outs[e] != outs["python"]), "lines")
+                theirs = repr(outs[other]) if other != "lines" else repr(lines)
                 self.disagreements.append(Disagreement(
                     "processor", family, json.dumps(config.get("mapping"), ensure_ascii=False),
                     {"payload": message.payload.decode("utf-8", "replace"), "meta": message.meta},
-                    "python", Outcome(value=repr(outs["python"])), Outcome(value=repr(outs["quickjs"]))))
+                    other, Outcome(value=repr(outs["python"])), Outcome(value=theirs)))
         return all_ok
 
     def run_examples(self) -> None:

@@ -1,6 +1,8 @@
 """Generate pump.jsonl and boiler.jsonl: JSON Lines inputs for `streamproc run` (fixed seed).
 
     python examples/make_pump_jsonl.py      # rewrites examples/pump.jsonl and examples/boiler.jsonl
+    python examples/make_pump_jsonl.py --pump 300000 --output /tmp/pump300k.jsonl
+                                            # only the pump stream, N lines, to PATH (benchmarks)
 
 Besides realistic values, the files contain the cases a real feed has: invalid payloads,
 messages without umh_topic, foreign topics, extra metadata.
@@ -8,6 +10,7 @@ messages without umh_topic, foreign topics, extra metadata.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from pathlib import Path
@@ -20,7 +23,7 @@ def _line(payload, meta) -> str:
     return json.dumps({"payload": payload, "meta": meta}, ensure_ascii=False)
 
 
-def pump(rng: random.Random) -> list[str]:
+def pump(rng: random.Random, n: int = 300) -> list[str]:
     base = "umh.v1.corpA.plant-A.aawd._raw."
     lines = []
     ts = T0
@@ -31,7 +34,7 @@ def pump(rng: random.Random) -> list[str]:
         '{"value": 25.5, "timestamp_ms": true}', '{"value": null, "timestamp_ms": 1764000000000}',
         '{"timestamp_ms": 1764000000000}', "", "null",
     ]
-    for i in range(300):
+    for i in range(n):
         ts += rng.randint(50, 1500)
         roll = rng.random()
         meta = {"umh_topic": ""}
@@ -100,7 +103,15 @@ def boiler(rng: random.Random) -> list[str]:
     return lines
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pump", type=int, metavar="N", help="write only the pump stream, N lines")
+    parser.add_argument("--output", metavar="PATH", help="where --pump writes (default examples/pump.jsonl)")
+    args = parser.parse_args(argv)
+    if args.pump is not None:
+        path = Path(args.output) if args.output else HERE / "pump.jsonl"
+        path.write_text("\n".join(pump(random.Random(42), args.pump)) + "\n", encoding="utf-8")
+        return
     (HERE / "pump.jsonl").write_text("\n".join(pump(random.Random(42))) + "\n", encoding="utf-8")
     (HERE / "boiler.jsonl").write_text("\n".join(boiler(random.Random(7))) + "\n", encoding="utf-8")
 

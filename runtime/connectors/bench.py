@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -48,10 +47,18 @@ def outputs_per_run(n: int) -> int:
     return sum(2 + (2 if i % 3 == 0 else 1) for i in range(n))
 
 
-def bench_kafka(n: int) -> dict:
+def bench_kafka(n: int, *, timeout: float | None = None, root: Path | None = None,
+                profile: Path | None = None) -> dict:
+    """Outputs are counted from the partitions' end offsets (records in the topic minus the
+    inputs), not by a reader: a reader can fall behind the mock cluster's retention (at most
+    5 MiB per partition), skip records and wait for outputs it will never see. The run stops
+    when every expected output is in the topic or after ``timeout`` seconds (default: 60 s plus
+    a millisecond per input), and reports what it counted either way. ``root``: run the
+    processor of another checkout (a baseline); ``profile``: write its cProfile stats there."""
     from confluent_kafka import Consumer, Producer, TopicPartition
 
     expected = outputs_per_run(n)
+    timeout = 60.0 + n / 1000 if timeout is None else timeout
     with MockKafkaCluster() as bs:
         p = Producer({"bootstrap.servers": bs, "linger.ms": 20})
         for topic, payload in pump_messages(n):
@@ -62,45 +69,48 @@ def bench_kafka(n: int) -> dict:
                 except BufferError:
                     p.poll(0.05)
         p.flush(60)
-        c = Consumer({"bootstrap.servers": bs, "group.id": "bench-watermarks"})
-        parts = len(c.list_topics("umh.messages", timeout=10).topics["umh.messages"].partitions)
-        tps = [TopicPartition("umh.messages", i) for i in range(parts)]
-        seen = [0]
-        last = [0.0]
-        stop = threading.Event()
+        c = Consumer({"bootstrap.servers": bs, "group.id": "bench-reader"})
+        parts = [TopicPartition("umh.messages", i) for i in
+                 range(len(c.list_topics("umh.messages", timeout=10).topics["umh.messages"].partitions))]
 
-        def count() -> None:
-            # every record beyond the N inputs is an output of the processor
-            while not stop.is_set():
-                try:
-                    ends = sum(c.get_watermark_offsets(tp, timeout=5, cached=False)[1] for tp in tps)
-                except Exception:  # noqa: BLE001 - KafkaException: a slow answer, try again
-                    continue
-                if ends - n > seen[0]:
-                    seen[0] = ends - n
-                    last[0] = time.perf_counter()
-                time.sleep(0.02)
+        def records() -> int:
+            return sum(c.get_watermark_offsets(tp, timeout=5, cached=False)[1] for tp in parts)
 
-        reader = threading.Thread(target=count, daemon=True)
-        reader.start()
-        with ProcessorProcess(PUMP, "--kafka", bs, "--log-level", "info", "--stats") as proc:
+        inputs = records()
+        with ProcessorProcess(PUMP, "--kafka", bs, "--log-level", "info", "--stats", root=root,
+                              profile=profile) as proc:
             proc.wait_for(r"assigned all \d+ partitions", timeout=60)
             t0 = time.perf_counter()
-            stats = _drain(proc, seen, expected)
-        stop.set()
-        reader.join(5)
+            deadline = time.monotonic() + timeout
+            seen, last = 0, t0
+            while seen < expected and time.monotonic() < deadline:
+                time.sleep(0.02)
+                try:
+                    count = records() - inputs
+                except Exception:  # noqa: BLE001 - KafkaException: a slow answer, try again
+                    continue
+                if count != seen:
+                    seen, last = count, time.perf_counter()
+                elif time.perf_counter() - last > STALL_S:
+                    print(f"  stalled: {seen}/{expected} outputs counted, none for {STALL_S:.0f} s")
+                    break
+            proc.stop()
+            stats = proc.stderr
         c.close()
-    return _result("kafka (librdkafka mock cluster, 1 broker, 4 partitions)", n, seen[0], expected,
-                   last[0] - t0, stats)
+    return _result("kafka (librdkafka mock cluster, 1 broker, 4 partitions)", n, seen, expected,
+                   last - t0, stats)
 
 
-def bench_mqtt(n: int) -> dict:
+def bench_mqtt(n: int, *, timeout: float | None = None, root: Path | None = None) -> dict:
+    """Outputs are counted by a subscriber; the run stops after ``timeout`` seconds (default 60 s
+    plus 20 ms per input) at the latest and reports what arrived."""
     import paho.mqtt.client as mqtt
 
     expected = outputs_per_run(n)
+    timeout = 60.0 + n / 50 if timeout is None else timeout
     with Mosquitto(inflight=1000) as broker:
         # create the processor's persistent session, then queue the inputs in it
-        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info") as proc:
+        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", root=root) as proc:
             proc.wait_for("subscribed to", timeout=30)
             proc.stop()
         seen = [0]
@@ -125,20 +135,22 @@ def bench_mqtt(n: int) -> dict:
         pub.disconnect()
         pub.loop_stop()
         time.sleep(0.5)
-        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", "--stats") as proc:
+        with ProcessorProcess(PUMP, "--mqtt", broker.address, "--log-level", "info", "--stats",
+                              root=root) as proc:
             proc.wait_for("connected to the MQTT broker", timeout=30)
             t0 = time.perf_counter()
-            stats = _drain(proc, seen, expected)
+            stats = _drain(proc, seen, expected, timeout)
         sub.disconnect()
         sub.loop_stop()
     return _result("mqtt (mosquitto 2, QoS 1, persistent session)", n, seen[0], expected, last[0] - t0, stats)
 
 
-def _drain(proc: ProcessorProcess, seen: list[int], expected: int) -> str:
-    """Wait until every expected output was counted, or the count stopped moving for STALL_S
-    seconds (then say so); stop the processor."""
+def _drain(proc: ProcessorProcess, seen: list[int], expected: int, timeout: float) -> str:
+    """Wait until every expected output was counted, the count stopped moving for STALL_S
+    seconds (then say so), or ``timeout`` s passed; stop the processor."""
+    deadline = time.monotonic() + timeout
     progress, moved = -1, time.monotonic()
-    while seen[0] < expected:
+    while seen[0] < expected and time.monotonic() < deadline:
         if seen[0] != progress:
             progress, moved = seen[0], time.monotonic()
         elif time.monotonic() - moved > STALL_S:
@@ -151,13 +163,15 @@ def _drain(proc: ProcessorProcess, seen: list[int], expected: int) -> str:
 
 
 def _result(name: str, n: int, seen: int, expected: int, seconds: float, stats: str) -> dict:
-    rate = n / seconds if seconds > 0 else 0.0
+    # the inputs whose outputs arrived (all of them in a complete run) per second
+    rate = n * seen / expected / seconds if seconds > 0 and expected else 0.0
     print(f"{name}: {n} inputs -> {seen}/{expected} outputs received in {seconds:.2f} s: "
           f"{rate:,.0f} input msg/s end to end ({seen / seconds:,.0f} outputs/s)")
     for line in stats.splitlines():
         if "msg_per_s" in line or "records_in" in line:
             print("  processor " + line.split("stats: ", 1)[-1])
-    return {"name": name, "inputs": n, "outputs": seen, "seconds": seconds, "msg_per_s": rate}
+    return {"name": name, "inputs": n, "outputs": seen, "expected": expected, "seconds": seconds,
+            "msg_per_s": rate}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,11 +179,13 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("broker", choices=("kafka", "mqtt", "both"))
     ap.add_argument("--messages", "-n", type=int, default=100_000)
+    ap.add_argument("--root", type=Path, help="run the processor of this checkout (e.g. a baseline)")
+    ap.add_argument("--profile", type=Path, help="Kafka: write the processor's cProfile stats to this file")
     args = ap.parse_args(argv)
     if args.broker in ("kafka", "both"):
-        bench_kafka(args.messages)
+        bench_kafka(args.messages, root=args.root, profile=args.profile)
     if args.broker in ("mqtt", "both"):
-        bench_mqtt(args.messages)
+        bench_mqtt(args.messages, root=args.root)
     return 0
 
 

@@ -43,7 +43,6 @@ from runtime.connectors.common import (
     restore_state,
 )
 from runtime.logs import RateLimitedLog, shorten
-from runtime.message import trusted_message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.kafka")
@@ -421,27 +420,27 @@ class KafkaConnector:
                     foreign += 1
                 continue
             if headers:
+                # the outputs' headers: the input's metadata but umh_topic, once per input
                 meta = {k: (v.decode("utf-8", "replace") if v is not None else "") for k, v in headers}
-                meta["umh_topic"] = topic.decode("utf-8")
+                meta["umh_topic"] = ""
+                extra = [kv for kv in meta.items() if kv[0] != "umh_topic"] or None
             else:
-                meta = {"umh_topic": topic.decode("utf-8")}
+                extra = None
             value = rec.value()
-            append(trusted_message(value if value is not None else b"", meta))
+            append((topic, value if value is not None else b"", extra))
         stats.records(len(records))
         stats.foreign += foreign
         stats.no_topic += no_topic
         if not offsets:
             return
-        outputs = self.processor.process_batch(inputs) if inputs else []
+        outputs = self.processor.process_records(inputs) if inputs else []
         self.pending.append(_Batch(offsets, len(outputs), self.processor.state()))
         produce = self.producer.produce
         ptopic = self.produce_topic
-        for m in outputs:
-            meta = m.meta
+        for key, value, headers in outputs:
             while True:
                 try:
-                    produce(ptopic, m.payload, meta["umh_topic"],
-                            headers=[kv for kv in meta.items() if kv[0] != "umh_topic"] or None)
+                    produce(ptopic, value, key, headers=headers)
                     break
                 except BufferError:  # local queue full: let deliveries complete
                     self.producer.poll(0.05)
@@ -454,8 +453,8 @@ class KafkaConnector:
                         self._fatal = f"producing an output failed: {err.str()}"
                         return  # this batch stays uncommitted
                     self.pending[-1].outputs -= 1  # not among the outputs acknowledged
-                    self._refused(meta["umh_topic"].encode("utf-8"), m.payload,
-                                  [(k, v.encode("utf-8")) for k, v in meta.items() if k != "umh_topic"],
+                    self._refused(key.encode("utf-8"), value,
+                                  [(k, v.encode("utf-8")) for k, v in headers or ()],
                                   err, _span(records))
                     break
 

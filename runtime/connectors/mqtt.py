@@ -33,7 +33,6 @@ from typing import Any
 
 from runtime.connectors.common import ConnectorError, RunStats, Stopper, umh_to_mqtt
 from runtime.logs import RateLimitedLog, shorten
-from runtime.message import trusted_message
 from runtime.processor import StreamProcessor
 
 log = logging.getLogger("runtime.connectors.mqtt")
@@ -270,63 +269,63 @@ class MqttConnector:
         append = inputs.append
         acks = []
         generation = self.generation
+        props_cache = self._props
         for gen, msg in received:
             if msg.qos > 0:
                 acks.append((gen, msg.mid, msg.qos))
-            props = msg.properties
-            ups = getattr(props, "UserProperty", None) if props is not None else None
-            meta = dict(ups) if ups else {}
             try:
-                meta["umh_topic"] = msg.topic.replace("/", ".")
+                topic = msg.topic.replace("/", ".")
             except UnicodeDecodeError:
                 self.stats.no_topic += 1
                 continue
-            append(trusted_message(msg.payload, meta))
+            props = msg.properties
+            ups = getattr(props, "UserProperty", None) if props is not None else None
+            out_props = None  # the outputs' user properties: the input's metadata but umh_topic
+            if ups:
+                meta = dict(ups)
+                meta["umh_topic"] = topic
+                key = tuple(kv for kv in meta.items() if kv[0] != "umh_topic")
+                if key:
+                    out_props = props_cache.get(key)
+                    if out_props is None:
+                        if len(props_cache) > 4096:
+                            props_cache.clear()
+                        props = self._Properties(self._PUBLISH)
+                        props.UserProperty = list(key)
+                        # encoded user properties: identifier, two length-prefixed UTF-8 strings each
+                        out_props = props_cache[key] = (props, sum(
+                            5 + len(k.encode("utf-8", "surrogatepass"))
+                            + len(v.encode("utf-8", "surrogatepass"))
+                            for k, v in key))
+            append((topic, msg.payload, out_props))
         self.stats.records(len(received))
-        outputs = self.processor.process_batch(inputs)
+        outputs = self.processor.process_records(inputs)
         qos = self.qos
         # an input received on an earlier connection cannot be acknowledged on this one: the
         # broker sends it again if it kept the session
         batch = _Batch(generation, [(mid, q) for gen, mid, q in acks if gen == generation],
                        len(outputs) if qos > 0 else 0)
         publish = self.client.publish
-        props_cache = self._props
         outstanding, early = self.outstanding, self.early
         limit = self.max_packet
-        for m in outputs:
-            meta = m.meta
-            topic = meta["umh_topic"]
-            if len(meta) == 1:
-                props, extra = None, 0  # the topic is the umh_topic: no user properties to send
-            else:
-                key = tuple(kv for kv in meta.items() if kv[0] != "umh_topic")
-                cached = props_cache.get(key)
-                if cached is None:
-                    if len(props_cache) > 4096:
-                        props_cache.clear()
-                    props = self._Properties(self._PUBLISH)
-                    props.UserProperty = list(key)
-                    # encoded user properties: identifier, two length-prefixed UTF-8 strings each
-                    cached = props_cache[key] = (props, sum(
-                        5 + len(k.encode("utf-8", "surrogatepass")) + len(v.encode("utf-8", "surrogatepass"))
-                        for k, v in key))
-                props, extra = cached
+        for topic, payload, cached in outputs:
+            props, extra = cached if cached is not None else (None, 0)
             if limit is not None:
                 # PUBLISH: fixed header <= 5, topic 2 + n, packet id 2, properties length <= 4
-                size = len(m.payload) + len(topic.encode("utf-8")) + 13 + extra
+                size = len(payload) + len(topic.encode("utf-8")) + 13 + extra
                 if size > limit:
-                    self._refuse(topic, m.payload, f"{size:,} bytes exceed the broker's Maximum Packet "
+                    self._refuse(topic, payload, f"{size:,} bytes exceed the broker's Maximum Packet "
                                  f"Size {limit:,}", batch, acks)
                     continue
             if qos > 0 and len(outstanding) >= self.window and not self._wait_window():
                 return  # stopping: the inputs stay unacknowledged
             try:
-                info = publish(topic.replace(".", "/"), m.payload, qos, properties=props)
+                info = publish(topic.replace(".", "/"), payload, qos, properties=props)
                 refused = "payload too large for MQTT" if info.rc == self._payload_size_rc else None
             except (ValueError, TypeError) as exc:  # paho refuses the topic or the payload
                 refused = f"{type(exc).__name__}: {exc}"
             if refused:
-                self._refuse(topic, m.payload, refused, batch, acks)
+                self._refuse(topic, payload, refused, batch, acks)
                 continue
             if qos > 0:
                 mid = info.mid

@@ -174,12 +174,17 @@ class ProcessorProcess(_Lines):
 
     what = "stderr line"
 
-    def __init__(self, config: str | Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: str | Path, *args: str, env: dict[str, str] | None = None,
+                 root: Path | None = None, profile: Path | None = None) -> None:
+        """``root``: the checkout whose ``runtime`` runs (default: this one); ``profile``: run it
+        under cProfile, writing the stats to that file when it exits."""
         super().__init__()
-        self.cmd = [sys.executable, "-m", "runtime", "run", str(config), *args]
-        full_env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        root = ROOT if root is None else Path(root)
+        profiler = ["-m", "cProfile", "-o", str(profile)] if profile is not None else []
+        self.cmd = [sys.executable, *profiler, "-m", "runtime", "run", str(config), *args]
+        full_env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
                     **(env or {})}
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(self.cmd, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=full_env)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
