@@ -61,15 +61,28 @@ def _significant_digits(number: str) -> int:
 
 
 def _reprint_match(theirs: str, mine: str) -> bool:
-    if theirs == mine:
-        return True
-    i = next((k for k, (a, b) in enumerate(zip(theirs, mine)) if a != b), min(len(theirs), len(mine)))
-    lo = i
-    while lo > 0 and theirs[lo - 1] in _NUMBER_CHARS:
-        lo -= 1
-    hi = i
-    while hi < len(theirs) and theirs[hi] in _NUMBER_CHARS:
-        hi += 1
+    # a loop, not recursion: a long string may hold thousands of such numbers (s.repeat(n));
+    # at each difference the first split that re-prints is taken (a wrong choice can only
+    # report a disagreement, never hide one)
+    while theirs != mine:
+        i = next((k for k, (a, b) in enumerate(zip(theirs, mine)) if a != b),
+                 min(len(theirs), len(mine)))
+        lo = i
+        while lo > 0 and theirs[lo - 1] in _NUMBER_CHARS:
+            lo -= 1
+        hi = i
+        while hi < len(theirs) and theirs[hi] in _NUMBER_CHARS:
+            hi += 1
+        step = _reprint_step(theirs, mine, lo, i, hi)
+        if step is None:
+            return False
+        theirs, mine = step
+    return True
+
+
+def _reprint_step(theirs: str, mine: str, lo: int, i: int, hi: int) -> tuple[str, str] | None:
+    """The rests of ``theirs`` and ``mine`` after the first number around index ``i`` that
+    QuickJS printed with 17 significant digits and ``mine`` holds re-printed shortest."""
     for start in range(lo, i + 1):
         for end in range(hi, i, -1):
             q = theirs[start:end]
@@ -82,10 +95,11 @@ def _reprint_match(theirs: str, mine: str) -> bool:
             o = number_to_string(value)
             if "E" in q:  # the text went through toUpperCase
                 o = o.upper()
+            rest_t, rest_m = theirs[end:], mine[start + len(o):]
             if (_significant_digits(q) == 17 and len(q) > len(o) and mine.startswith(o, start)
-                    and _reprint_match(theirs[end:], mine[start + len(o):])):
-                return True
-    return False
+                    and rest_t[:1] == rest_m[:1]):  # the split must end where both go on alike
+                return rest_t, rest_m
+    return None
 
 
 def _numbers_close(theirs: str, mine: str, ulps: int) -> bool:

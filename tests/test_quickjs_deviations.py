@@ -207,3 +207,12 @@ def test_value_derived_from_a_longer_number_is_decided_by_v8() -> None:
     # QuickJS really answers differently here; only numbers QuickJS prints longer qualify
     assert REFERENCE.evaluate("(arr + y)?.length", env).value != ours("(arr + y)?.length", env).value
     assert conf._printed_longer(7.120236347223045e-307) and not conf._printed_longer(0.1)
+
+
+def test_number_matcher_on_thousands_of_numbers() -> None:
+    # seed 20261138: a repeated string with thousands of QuickJS's long numbers overflowed the
+    # recursive matcher (RecursionError); it is a loop now
+    from conformance.quickjs_deviations import shortest_reprint_equal
+
+    assert shortest_reprint_equal("x5.9604644775390625e-8" * 5000, "x5.960464477539063e-8" * 5000)
+    assert not shortest_reprint_equal("x5.9604644775390625e-8" * 5000, "x5.960464477539063e-8" * 4999 + "x1")
