@@ -2,7 +2,8 @@
 # Set up everything the project needs on a fresh machine (Python 3.11+):
 # a virtual environment in .venv (Debian/Ubuntu's system Python refuses `pip install` outside one:
 # PEP 668, "externally-managed-environment"), the package with its dev, connectors and bench extras
-# installed into it, and Debian's mosquitto for the MQTT tests.
+# installed into it, Debian's mosquitto for the MQTT tests and Node.js (node), the second
+# conformance oracle (V8), when missing.
 # Afterwards: .venv/bin/streamproc ..., .venv/bin/python -m pytest (or `. .venv/bin/activate`).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,9 @@ as_root_apt() {  # apt-get install as root, quietly; false when not possible
 }
 if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
     as_root_apt mosquitto || echo "setup.sh: install mosquitto (apt-get install mosquitto) for the MQTT tests" >&2
+fi
+if ! command -v node >/dev/null 2>&1; then
+    as_root_apt nodejs || echo "setup.sh: install Node.js (apt-get install nodejs) for the V8 oracle tests" >&2
 fi
 if [ ! -x .venv/bin/python ]; then
     if ! "$PYTHON" -m venv .venv 2>/dev/null; then

@@ -177,6 +177,22 @@ FAMILIES: dict[str, list[str]] = {
         "(-a) ** 2", "`${a ?? 'none'}`", "[a?.k, o?.k]", "a?.[s]", "Math.max?.(x, 1)", "(a ?? x) * 2",
         "arr?.at?.(-1)", "a?.k?.()", "null ?? undefined ?? x", "(+s) ** 2", "1_0.5e-1_0 * x",
     ],
+    # Own properties of plain objects that the algorithms must consult (issue 11):
+    # OrdinaryToPrimitive skips a non-callable toString/valueOf and throws when neither gives
+    # a primitive; SerializeJSONProperty calls an own callable toJSON with the key; a method
+    # value called with an object receiver (generic Array.prototype methods read it as an
+    # array-like); every string result is in UTF-16 form.
+    "own-properties": [
+        "o + ''", "`${o}${s}`", "o * 2", "o == 'v'", "o < 'w'", "String([o, s])", "[o].join()",
+        "({toString: 1}) + ''", "({valueOf: 1, toString: 'x'}) - 1", "({valueOf: 'x'}) + 1",
+        "({toString: Math.random}) < 2", "({valueOf: ''.at}) + 1", "({toString: ''.at}) + 1",
+        "JSON.stringify({toJSON: Math.abs})", "JSON.stringify({k: {toJSON: String}})",
+        "JSON.stringify([{toJSON: String}, {toJSON: 1}])", "JSON.stringify({k: {toJSON: String}}, null, 2)",
+        "JSON.stringify({toJSON: [].join, length: 2, 0: s})", "({toString: [].join, length: 3, 1: s}) + 1",
+        "({f: [].indexOf, length: 2, 1: 5}).f(5)", "({f: ''.at}).f(1)", "JSON.stringify(s).length",
+        "JSON.stringify([s, t]).charCodeAt(2)", "JSON.stringify(o, null, t).length",
+        "JSON.stringify(s).slice(0, 2) < JSON.stringify(t)",
+    ],
     # One case per engine bug found by this suite (each comment names the bug).
     "regressions": [
         # get_member: a non-string, non-number key on a string or array ([0], true) was not
@@ -204,6 +220,10 @@ FAMILIES: dict[str, list[str]] = {
         # function"; JavaScript calls it with the array as `this`
         "[[].join][0]()", "[''.at][0](x)", "[''.slice, 1][0](1)", "[(1).toFixed][0](2)",
         "[({}).toString][0]()", "[({}).hasOwnProperty][0](1)",
+        # evaluation order (issue 11, seed 20261126): the arguments were evaluated before the
+        # callee was read, so this threw RangeError instead of TypeError
+        "JSON.stringify(void x).concat(JSON.stringify(null).repeat(-1))",
+        "a.concat(s.repeat(-1))", "a - s.repeat(-1)", "Math.max(a, b.k.k)",
     ],
 }
 

@@ -28,6 +28,7 @@ NUMBERS: list[float | int] = [
     0.0, -0.0, 1.0, -1.0, 2.5, -7.25, 0.1, 3.0, 1e21, 1e-7, 2**53 + 1, 5e-324, 255.0, -0.5,
     1.7976931348623157e308, math.nan, math.inf, -math.inf, 123.456, 4294967296.0, 2147483648.0,
     -2147483649.5, 0.5, 1.5, 1e-6, 9.995, 1e16, -1e-300, 65.0, 1234567.891,
+    2.0**-24, 7.120236347223045e-307,  # QuickJS prints these with a digit too many (issue 11)
 ]
 
 STRINGS: list[str] = [
@@ -44,6 +45,7 @@ ARRAYS: list[list] = [
 OBJECTS: list[dict] = [
     {}, {"k": 1.0}, {"v": "s", "k": [1.0]}, {"10": 1.0, "1": 2.0, "k": None},
     {"x y": -0.0, "é": "ü"}, {"k": {"k": "deep"}, "0": UNDEFINED},
+    {"toString": 1.0}, {"valueOf": "v", "k": 1.0},  # own non-callable methods (message values)
 ]
 
 OTHERS: list = [True, False, None, UNDEFINED]

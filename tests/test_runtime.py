@@ -593,12 +593,17 @@ def test_boiler_example_outputs():
     assert all(m.meta["plant"] == "hamburg" for m in out)
 
 
-# ---- encoders against QuickJS
+# ---- encoders against QuickJS (numbers against V8: QuickJS's Number::toString is not always
+# the shortest, see conformance/quickjs_deviations.py)
 @settings(max_examples=500, deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_number_text_matches_javascript(x):
-    assert number_to_string(x) == js(f"String({x!r})")
-    assert value_bytes(x) == js(f"JSON.stringify({x!r})").encode()
+    from conformance.node import shared
+
+    text, payload = shared().run_programs([f"__run(() => String({x!r}))",
+                                           f"__run(() => JSON.stringify({x!r}))"])
+    assert number_to_string(x) == text["ok"]
+    assert value_bytes(x) == payload["ok"].encode()
 
 
 @settings(max_examples=300, deadline=None)

@@ -76,6 +76,11 @@ class Code:
     def is_const(self) -> bool:
         return self.const is not _NO_CONST
 
+    @property
+    def safe(self) -> bool:
+        """Evaluating it cannot throw (a name, a literal, a folded constant)."""
+        return self.simple or self.const is not _NO_CONST
+
 
 def literal(value: Any) -> Code:
     """The Code of a constant primitive JavaScript value."""
@@ -177,6 +182,42 @@ class CodeGenerator:
             if value.__class__ in (float, str, bool) or value is None or value is UNDEFINED:
                 return literal(value)
         return Code(src, typ, nonneg=nonneg, pieces=pieces)
+
+    def operands_first(self, codes: list[Code], converted: Any) -> tuple[list[Code], str]:
+        """Keep ECMAScript's order when operands are converted inline.
+
+        An operator or built-in evaluates all its operands, left to right, before it converts
+        any (ToPrimitive/ToNumber/ToString, which may throw on an object): ``a - b.c`` reads
+        ``b.c`` before ``a.valueOf`` runs. Generated code that converts an operand in place
+        (``_num(a) - _num(b.c)``) would convert ``a`` first; so when an operand that may throw
+        follows one that ``converted(code)`` says is converted, every operand that may throw
+        is evaluated into a temporary first. Returns the operands to use and the prefix
+        (``"(_t1 := ...), "``) the caller puts in a tuple before its expression (see
+        ``sequenced``), or ``""`` when inline conversion is already in order.
+        """
+        pending = False
+        needed = False
+        for code in codes:
+            if pending and not code.safe:
+                needed = True
+                break
+            pending = pending or converted(code)
+        if not needed:
+            return codes, ""
+        out, binds = [], []
+        for code in codes:
+            if code.safe:
+                out.append(code)
+            else:
+                name = self.temp()
+                binds.append(f"({name} := {code.src}), ")
+                out.append(Code(name, code.type, simple=True, nonneg=code.nonneg))
+        return out, "".join(binds)
+
+    @staticmethod
+    def sequenced(prefix: str, src: str) -> str:
+        """``src`` evaluated after the temporaries of ``operands_first``."""
+        return f"({prefix}{src})[-1]" if prefix else src
 
     def power(self, base: Code, exponent: Code) -> str:
         """``base ** exponent`` on numbers. A positive integral constant exponent cannot make
@@ -391,8 +432,9 @@ class CodeGenerator:
         both_nonneg = left.nonneg and right.nonneg
         if op in ("-", "*"):
             square = op == "*" and left.simple and left.src == right.src
-            return self.make(f"({self.as_number(left)} {op} {self.as_number(right)})", NUM, parts,
-                             nonneg=op == "*" and (square or both_nonneg))
+            (a, b), first = self.operands_first(parts, lambda c: c.type != NUM)
+            src = self.sequenced(first, f"({self.as_number(a)} {op} {self.as_number(b)})")
+            return self.make(src, NUM, parts, nonneg=op == "*" and (square or both_nonneg))
         if op == "/":
             if both_num and right.is_const and right.const != 0.0 and right.const == right.const:
                 return self.make(f"({left.src} / {right.src})", NUM, parts, nonneg=both_nonneg)
@@ -430,7 +472,11 @@ class CodeGenerator:
             return self.make(f"({left.src} + {right.src})", NUM, parts,
                              nonneg=left.nonneg and right.nonneg)
         if lt in STRINGS or rt in STRINGS:
-            return self.concatenation([left, right], parts)
+            # both operands are evaluated before either is converted: when converting one may
+            # throw (an object's ToPrimitive) and a later operand may throw too, bind them first
+            (a, b), first = self.operands_first(parts, lambda c: c.type not in PRIMITIVES)
+            code = self.concatenation([a, b], parts)
+            return Code(self.sequenced(first, code.src), code.type) if first else code
         return self.make(f"_add({left.src}, {right.src})", ANY, parts)
 
     def visit_LogicalExpression(self, node: Node) -> Code:
@@ -600,7 +646,13 @@ class CodeGenerator:
             typ = NUM if name.startswith("parse") else BOOL
         return self.make(f"_{ns}_{name}({', '.join(a.src for a in args)})", typ, args, foldable=pure)
 
-    def _math_call(self, name: str, args: list[Code], pure: bool) -> Code:
+    def _math_call(self, name: str, all_args: list[Code], pure: bool) -> Code:
+        args, first = self.operands_first(all_args, lambda c: c.type != NUM)
+        code = self._math_src(name, args, pure)
+        return self.make(self.sequenced(first, code.src), NUM, all_args, foldable=pure,
+                         nonneg=code.nonneg)
+
+    def _math_src(self, name: str, args: list[Code], pure: bool) -> Code:
         arity = jmath.ARITY[name]
         used = args if arity is None else args[:arity]
         extra = [] if arity is None else args[arity:]
@@ -623,15 +675,14 @@ class CodeGenerator:
         if extra:
             src = f"_first({src}, {', '.join(a.src for a in extra)})"
         nonneg = name in ("abs", "sqrt", "exp", "hypot", "cosh")
-        return self.make(src, NUM, args, foldable=pure, nonneg=nonneg)
+        return Code(src, NUM, nonneg=nonneg)
 
     def _method_call(self, callee: Node, node: Node) -> Code:
         if callee.computed:
             key = self.visit(callee.property)
             if not (key.is_const and isinstance(key.const, str)):
                 obj = self.optional(self.visit(callee.object), callee)
-                args = self._args(node)
-                return Code(f"_call({', '.join([obj.src, key.src] + [a.src for a in args])})", ANY)
+                return self._generic_call(obj, key, self._args(node))
             name = key.const
         else:
             name = callee.property.name
@@ -652,8 +703,18 @@ class CodeGenerator:
         elif obj.type == ARR and name in arrays.ARRAY_METHODS:
             src = f"_a_{name}({obj.src}{arg_src})"
         else:
-            src = f"_call({obj.src}, {name!r}{arg_src})"
+            return self._generic_call(obj, literal(name), args)
         return self.make(src, typ, [obj, *args])
+
+    def _generic_call(self, obj: Code, key: Code, args: list[Code]) -> Code:
+        """``obj[key](...args)`` on a receiver of unknown type. ECMA-262 13.3.6.1: the callee
+        is read (GetValue: a TypeError on a null/undefined base) before the arguments are
+        evaluated, so with arguments that may throw the call is ``_mref(obj, key)(...)``."""
+        if all(a.safe for a in args):
+            src = f"_call({', '.join([obj.src, key.src] + [a.src for a in args])})"
+        else:
+            src = f"_mref({obj.src}, {key.src})({', '.join(a.src for a in args)})"
+        return self.make(src, ANY, [obj, key, *args])
 
 
 def _render(pieces: list[tuple[bool, str, bool]]) -> str:

@@ -33,6 +33,7 @@ HELPERS: dict[str, Any] = {
     "_bor": operators.bit_or, "_bxor": operators.bit_xor, "_shl": operators.shift_left,
     "_shr": operators.shift_right, "_ushr": operators.shift_right_unsigned,
     "_get": members.get_member, "_len": members.length, "_call": members.call_method,
+    "_mref": members.method_reference,
     "_callv": members.call_value, "_msqrt": math.sqrt, "_mpow": math.pow, "_check_len": strings.check_length,
     "_too_long": limits.too_long, "_big_string": limits.big_string,
 }

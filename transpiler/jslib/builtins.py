@@ -16,7 +16,7 @@ from transpiler.errors import range_error
 from transpiler.jslib import jmath, numbers
 from transpiler.jslib.coerce import to_boolean, to_number, to_string, to_uint32
 from transpiler.jslib.jsjson import json_parse, json_stringify
-from transpiler.jslib.values import UNDEFINED
+from transpiler.jslib.values import UNDEFINED, to_utf16
 
 INF = math.inf
 
@@ -96,7 +96,10 @@ def date_now(*_: Any) -> float:
 
 def json_stringify_call(value: Any = UNDEFINED, replacer: Any = UNDEFINED, space: Any = UNDEFINED,
                         *_: Any) -> Any:
-    return json_stringify(value, replacer, space)
+    """JSON.stringify inside an expression: the text in UTF-16 form, like every string the
+    engine produces (``json_stringify`` itself returns an ordinary ``str`` for output)."""
+    text = json_stringify(value, replacer, space)
+    return text if text is UNDEFINED or text.isascii() else to_utf16(text)
 
 
 def json_parse_call(text: Any = UNDEFINED, *_: Any) -> Any:

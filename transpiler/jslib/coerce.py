@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from transpiler.errors import type_error
+from transpiler.errors import JSError, type_error
 from transpiler.jslib.limits import check_new_length
 from transpiler.jslib.numbers import number_to_string, string_to_number
 from transpiler.jslib.values import UNDEFINED, JSFunction
@@ -44,15 +44,49 @@ def to_boolean(v: Any) -> bool:
 
 
 def to_primitive(v: Any, hint: str = "default") -> Any:
-    """OrdinaryToPrimitive for our object kinds: arrays join, plain objects, functions."""
+    """ToPrimitive (ECMA-262 7.1.1) for our object kinds: arrays join, functions print their
+    source, plain objects run OrdinaryToPrimitive (they may have own ``toString``/``valueOf``:
+    a message value ``{"toString": 1}``)."""
     cls = v.__class__
     if cls is list:
         return array_join(v, ",")
     if cls is dict:
-        return "[object Object]"
+        if "valueOf" not in v and "toString" not in v:
+            return "[object Object]"  # the inherited methods: valueOf gives the object itself
+        return ordinary_to_primitive(v, hint)
     if cls is JSFunction:
         return "function " + v.name + "() {\n    [native code]\n}"
     return v
+
+
+def ordinary_to_primitive(obj: dict, hint: str) -> Any:
+    """OrdinaryToPrimitive(O, hint) (ECMA-262 7.1.1.1) on a plain object.
+
+    "string" tries toString then valueOf, any other hint valueOf then toString. An own
+    property that is not callable is skipped; an inherited ``Object.prototype.toString`` gives
+    "[object Object]" and ``valueOf`` the object itself (not a primitive). Raises TypeError
+    when neither gives a primitive.
+    """
+    for name in (("toString", "valueOf") if hint == "string" else ("valueOf", "toString")):
+        if name in obj:
+            method = obj[name]
+            if method.__class__ is JSFunction:  # IsCallable
+                result = _call_with_receiver(method, obj)
+                if not _is_object(result):
+                    return result
+        elif name == "toString":
+            return "[object Object]"
+    raise type_error("cannot convert object to primitive value")
+
+
+def _call_with_receiver(fn: JSFunction, this: dict) -> Any:
+    """Call(fn, this) with no arguments."""
+    from transpiler.jslib.members import call_with_this  # members imports this module
+
+    try:
+        return call_with_this(fn, this, ())
+    except RecursionError:  # {toString: ''.at}: ToString calls itself, as in JavaScript
+        raise JSError("RangeError", "Maximum call stack size exceeded") from None
 
 
 def to_number(v: Any) -> float:

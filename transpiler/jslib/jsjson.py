@@ -107,8 +107,20 @@ def _ordered(d: dict) -> dict:
 # with their exact running length checked against the cap as each element is added: at most
 # the pieces and the result are alive, and nothing is built past the cap.
 
-def _compact(v: Any) -> str | None:
-    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined."""
+def _to_json(v: dict, key: Any) -> Any:
+    """SerializeJSONProperty step 2: the result of an own callable ``toJSON`` (a plain object
+    from an expression can have one: ``{toJSON: String}``), called with the property key."""
+    from transpiler.jslib.members import call_with_this  # members imports this module's users
+
+    if key.__class__ is not str:
+        key = str(key)  # an array index
+    return call_with_this(v["toJSON"], v, (key,))
+
+
+def _compact(v: Any, key: Any = "", to_json: bool = True) -> str | None:
+    """SerializeJSONProperty without replacer or gap (the fast path); None means undefined.
+    ``key``: the property name or array index ``v`` is serialised under (for ``toJSON``);
+    ``to_json`` False for the value a ``toJSON`` returned (not converted a second time)."""
     cls = v.__class__
     if cls is str:
         return quote_json_string(v)
@@ -119,12 +131,14 @@ def _compact(v: Any) -> str | None:
     if v is None:
         return "null"
     if cls is dict:
+        if to_json and "toJSON" in v and v["toJSON"].__class__ is JSFunction:
+            return _compact(_to_json(v, key), key, False)
         out = ["{"]
         append = out.append
         total = 1  # the length so far, with the closing brace in place of the last comma
         cap = limits.MAX_STRING_LENGTH
         for k, x in _ordered(v).items():
-            s = _compact(x)
+            s = _compact(x, k)
             if s is not None:
                 q = quote_json_string(k)
                 total += len(q) + len(s) + 2
@@ -148,7 +162,7 @@ def _compact(v: Any) -> str | None:
         for i, x in enumerate(v):
             if not i & 4095 and i:
                 heavy_work()
-            s = quote_json_string(x) if x.__class__ is str else _compact(x) or "null"
+            s = quote_json_string(x) if x.__class__ is str else _compact(x, i) or "null"
             total += len(s) + 1
             if total > cap:
                 check_new_length(total)
@@ -161,10 +175,13 @@ def _compact(v: Any) -> str | None:
     return None  # undefined, functions
 
 
-def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | None:
+def _pretty(v: Any, props: list[str] | None, gap: str, indent: str, key: Any = "",
+            to_json: bool = True) -> str | None:
     """SerializeJSONProperty with a property list and/or a gap."""
     cls = v.__class__
     if cls is dict:
+        if to_json and "toJSON" in v and v["toJSON"].__class__ is JSFunction:
+            return _pretty(_to_json(v, key), props, gap, indent, key, False)
         inner = indent + gap
         items = _ordered(v)
         keys = items if props is None else [k for k in props if k in items]
@@ -175,7 +192,7 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
         total = len(opening) + len(closing) - len(sep)
         cap = limits.MAX_STRING_LENGTH
         for k in keys:
-            s = _pretty(items[k], props, gap, inner)
+            s = _pretty(items[k], props, gap, inner, k)
             if s is not None:
                 q = quote_json_string(k)
                 total += len(q) + len(colon) + len(s) + len(sep)
@@ -199,7 +216,7 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
         for i, x in enumerate(v):
             if not i & 4095 and i:
                 heavy_work()
-            s = _pretty(x, props, gap, inner) or "null"
+            s = _pretty(x, props, gap, inner, i) or "null"
             total += len(s) + len(sep)
             if total > cap:
                 check_new_length(total)
@@ -207,7 +224,7 @@ def _pretty(v: Any, props: list[str] | None, gap: str, indent: str) -> str | Non
             append(sep)
         out[-1] = closing
         return "".join(out)
-    return _compact(v)
+    return _compact(v, key, False)
 
 
 def json_stringify(value: Any, replacer: Any = UNDEFINED, space: Any = UNDEFINED) -> Any:

@@ -6,12 +6,15 @@ compile time; with a known receiver type it binds the method implementation dire
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from transpiler.errors import range_error, type_error
 from transpiler.jslib import numbers
 from transpiler.jslib.arrays import ARRAY_METHODS
 from transpiler.jslib.coerce import to_integer_or_infinity, to_property_key, to_string
+from transpiler.jslib.limits import check_new_array_length
 from transpiler.jslib.strings import STRING_METHODS
 from transpiler.jslib.values import UNDEFINED, JSFunction, is_array_index
 from transpiler.policy import BLOCKED_PROPERTIES
@@ -94,22 +97,41 @@ def _method(cls: type, name: str) -> JSFunction:
     return JSFunction(name, None, length, cls)
 
 
-def _call_with_this(fn: JSFunction, this: list, args: tuple) -> Any:
-    """A method value called as ``arr[i](...)``: the method runs with the array as ``this``
-    (``[[].join][0]()`` joins that array; String methods convert it with ToString)."""
+def call_with_this(fn: JSFunction, this: Any, args: tuple) -> Any:
+    """Call(fn, this, args) for a function value: a builtin ignores ``this``; a method read as
+    a value (``[[].join][0]()``, ``{toString: ''.at}``) runs with ``this`` as its receiver
+    (String methods convert it with ToString, other receivers must be of the method's type)."""
     owner, name = fn.owner, fn.name
+    if fn.impl is not None:
+        return fn.impl(*args)
     if owner is list:
-        return ARRAY_METHODS[name](this, *args)
+        return ARRAY_METHODS[name](this if this.__class__ is list else _array_like(this), *args)
     if owner is str:
         return STRING_METHODS[name](to_string(this), *args)
     if owner is dict and name == "toString":
-        return "[object Array]"
+        return "[object Array]" if this.__class__ is list else "[object Object]"
     if owner is dict and name == "valueOf":
         return this
-    if owner is dict:
+    if owner is dict and this.__class__ is list:
         key = to_property_key(args[0] if args else UNDEFINED)
         return key == "length" or (is_array_index(key) and int(key) < len(this))
+    if owner is dict and this.__class__ is dict:
+        return to_property_key(args[0] if args else UNDEFINED) in this
     raise type_error(f"{name} called on an incompatible receiver")
+
+
+def _array_like(this: Any) -> list:
+    """``this`` as a generic Array.prototype method sees it (ToObject, LengthOfArrayLike, then
+    Get of each index; a missing index reads as undefined): ``{toJSON: [].join}``."""
+    if this.__class__ is str:
+        return list(this)
+    if this.__class__ is not dict:
+        return []  # a number or boolean: its wrapper object has no length
+    n = to_integer_or_infinity(this.get("length", UNDEFINED))
+    if n <= 0:
+        return []
+    check_new_array_length(n)  # bounded like every array the engine builds
+    return [this.get(str(i), UNDEFINED) for i in range(int(n))]
 
 
 def _nullish_read(obj: Any, key: Any) -> Exception:
@@ -162,23 +184,48 @@ def get_member(obj: Any, key: Any) -> Any:
 
 
 def call_method(obj: Any, key: Any, *args: Any) -> Any:
-    """``obj.key(...args)``: the method of the receiver's type, or a TypeError."""
+    """``obj.key(...args)`` with arguments that cannot throw: the method of the receiver's
+    type, or a TypeError. (With arguments that may throw, generated code uses
+    ``method_reference`` so that the property is read before they are evaluated.)"""
+    methods = _METHODS_BY_TYPE.get(obj.__class__)
+    if methods is not None and obj.__class__ is not dict and key.__class__ is str:
+        impl = methods.get(key)
+        if impl is not None:  # the common case, without building a bound callee
+            return impl(obj, *args)
+    return method_reference(obj, key)(*args)
+
+
+def method_reference(obj: Any, key: Any) -> Callable[..., Any]:
+    """The callee of ``obj.key(...)``, read before the arguments are evaluated.
+
+    ECMA-262 13.3.6.1: the member is evaluated first (GetValue: a TypeError for a null or
+    undefined base), then the arguments left to right, then EvaluateCall checks IsCallable
+    ("not a function" is thrown after the arguments). The result is a callable taking the
+    arguments; ``this`` is ``obj``.
+    """
     cls = obj.__class__
     if obj is None or obj is UNDEFINED:
         raise _nullish_read(obj, key)
     k = key if key.__class__ is str else to_property_key(key)
     if cls is dict and k in obj:
-        return call_value(obj[k], *args)
+        return partial(_call_with_receiver, obj[k], obj)
     methods = _METHODS_BY_TYPE.get(cls)
     if methods is not None:
         impl = methods.get(k)
         if impl is not None:
-            return impl(obj, *args)
+            return partial(impl, obj)
     if cls is list:  # [Math.max][0](1, 2): a function stored in the array
-        fn = get_member(obj, k)
-        if fn.__class__ is JSFunction and fn.impl is None and fn.owner is not None:
-            return _call_with_this(fn, obj, args)
-        return call_value(fn, *args)
+        return partial(_call_with_receiver, get_member(obj, k), obj)
+    return _not_a_function
+
+
+def _call_with_receiver(fn: Any, this: Any, *args: Any) -> Any:
+    if fn.__class__ is JSFunction:
+        return call_with_this(fn, this, args)
+    raise type_error("not a function")
+
+
+def _not_a_function(*_: Any) -> Any:
     raise type_error("not a function")
 
 

@@ -1,15 +1,19 @@
-"""ECMAScript number <-> string conversions, bit-for-bit compatible with QuickJS (quickjs-ng).
+"""ECMAScript number <-> string conversions (ECMA-262 2025, sections 6.1.6.1.20 and 7.1.4.1).
 
 This is the one place where these conversions live. JavaScript numbers are Python ``float``.
 
 * ``number_to_string`` is Number::toString(x) (radix 10) and sits on the hot path (string
-  concatenation, JSON output): orjson's Ryu (three times faster than ``repr``) already yields
-  the shortest round-trip digits in JavaScript's layout for the common cases.
-* QuickJS's dtoa is ported where its results are not those of a textbook algorithm: for some
-  powers of two it prints more digits than the shortest (it tries shorter and shorter roundings
-  and stops at the first that does not round-trip), other radixes use the same search and print
-  the digits padded with zeros, never the exact value (``(2**60).toString(3)`` ends in zeros),
-  and the parser only looks at the first significant digits (38 in base 10), truncating the rest.
+  concatenation, JSON output): the standard asks for the shortest digits that round-trip
+  ("k is as small as possible"), closest to the exact value; orjson's Ryu (three times faster
+  than ``repr``) and ``repr`` (David Gay's shortest mode) both give exactly those digits, so
+  only the layout is ours. QuickJS departs from the standard here (for some doubles, e.g.
+  ``2**-24``, it prints 17 digits where 16 round-trip): the python engine follows the standard
+  and V8, and ``conformance/quickjs_deviations.py`` records the difference.
+* Radixes other than 10 are implementation-defined; there QuickJS's dtoa is ported: it tries
+  shorter and shorter roundings, keeps the last that round-trips and prints the digits padded
+  with zeros, never the exact value (``(2**60).toString(3)`` ends in zeros). The parser only
+  looks at the first significant digits (38 in base 10), truncating the rest, as QuickJS does
+  (the standard lets an implementation round after the 20th significant digit).
 * toFixed / toPrecision / toExponential use the exact value of the double (integer arithmetic on
   ``as_integer_ratio``) with ties rounded away from zero, as the specification requires.
 """
@@ -78,13 +82,14 @@ _MUL_LOG2_RADIX = (
 
 
 def number_to_string(x: float) -> str:
-    """Number::toString(x): the JavaScript ``String(x)``.
+    """Number::toString(x): the JavaScript ``String(x)`` (ECMA-262 6.1.6.1.20, radix 10).
 
-    Fast paths: integers below 2**53 print exactly (``-0`` as "0"); for other values orjson's
-    Ryu gives the shortest round-trip digits, and where it lays them out without an exponent
-    the layout is JavaScript's too (its fixed range lies inside JavaScript's 1e-7 <= |x| < 1e21;
-    the powers of two where QuickJS prints extra digits all lie outside it, as the tests check
-    against every power of two). Everything else goes to the slow path.
+    Shortest round-trip digits in JavaScript's layout. Fast paths: integers up to 2**53 print
+    exactly (``-0`` as "0"); orjson's Ryu output is JavaScript's own wherever it has no
+    exponent (its fixed range lies inside JavaScript's 1e-7 <= |x| < 1e21) or a negative
+    exponent below -6 (JavaScript's exponent form, "5.960464477539063e-8"); the rest (large
+    numbers, 1e-7 <= |x| < 1e-6 when orjson chose an exponent, NaN, infinities) goes to
+    ``_to_string_slow``.
     """
     if x.is_integer():
         if -_TWO53 <= x <= _TWO53:
@@ -92,7 +97,7 @@ def number_to_string(x: float) -> str:
         return _to_string_slow(x)
     b = _dumps(x)
     if _E in b or _N in b:  # exponent form, or "null" for NaN and the infinities
-        return _to_string_slow(x)
+        return _from_exponent_form(x, b).decode()
     return b.decode()
 
 
@@ -104,8 +109,19 @@ def number_to_bytes(x: float) -> bytes:
         return _to_string_slow(x).encode()
     b = _dumps(x)
     if _E in b or _N in b:
-        return _to_string_slow(x).encode()
+        return _from_exponent_form(x, b)
     return b
+
+
+def _from_exponent_form(x: float, b: bytes) -> bytes:
+    """Number::toString of a non-integral x that orjson wrote as ``b`` in exponent form (or as
+    "null"): orjson's text when JavaScript also uses the exponent form for it (an exponent
+    below -6; orjson writes "5.960464477539063e-8" exactly as JavaScript does), else the
+    layout of ``_to_string_slow``."""
+    _, minus, exp = b.partition(b"e-")
+    if minus and int(exp) > 6:
+        return b
+    return _to_string_slow(x).encode()
 
 
 def _special_to_string(x: float) -> str | None:
@@ -122,35 +138,17 @@ def _special_to_string(x: float) -> str | None:
 
 
 def _to_string_slow(x: float) -> str:
-    """Number::toString for the values ``repr`` does not lay out like JavaScript."""
+    """Number::toString for the values the fast paths do not lay out like JavaScript."""
     special = _special_to_string(x)
     if special is not None:
         return special
-    r = repr(x)
-    if "e" in r and abs(math.frexp(x)[0]) != 0.5:
-        # repr's digits are QuickJS's (not a power of two); reuse them when JavaScript also
-        # wants exponent notation: only the exponent's zero padding differs ("1e-07").
-        mant, _, exp = r.partition("e")
-        e = int(exp)
-        if e >= 21:
-            return mant + "e+" + str(e)
-        if e < -6:
-            return mant + "e-" + str(-e)
     digits, n = _shortest10(-x if x < 0 else x)
     s = _format_free(digits, n)
     return "-" + s if x < 0 else s
 
 
 def _shortest10(a: float) -> tuple[str, int]:
-    """Shortest digits of a > 0 as QuickJS picks them: ``a = 0.digits * 10**n``."""
-    if math.frexp(a)[0] == 0.5:  # power of two: QuickJS may print more than the shortest digits
-        mant, p, big_e = _free_format(a, 10)
-        return str(mant), big_e
-    return _repr_digits(a)
-
-
-def _repr_digits(a: float) -> tuple[str, int]:
-    """Digits and decimal exponent of repr(a) for a > 0, with ``a = 0.digits * 10**n``."""
+    """Shortest round-trip digits of a > 0 (``repr``'s), with ``a = 0.digits * 10**n``."""
     r = repr(a)
     mant, _, exp = r.partition("e")
     ip, _, fp = mant.partition(".")
