@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import subprocess
 import sys
 import time
@@ -17,17 +18,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.reference import Reference, same
 from runtime import ConfigError, StreamProcessor
 from transpiler import codegen, compile_expression, environment
 from transpiler.errors import JSError
-from transpiler.jslib import limits, strings
+from transpiler.jslib import limits, strings, values
 from transpiler.jslib.arrays import ARRAY_METHODS
-from transpiler.jslib.jsjson import json_stringify
+from transpiler.jslib.jsjson import json_stringify, json_value_bound
 from transpiler.jslib.operators import add
 from transpiler.jslib.strings import STRING_METHODS
 from transpiler.jslib.values import UNDEFINED, to_utf16
 
 CAP = limits.MAX_STRING_LENGTH
+REFERENCE = Reference()
 
 
 # --- the issue's examples: RangeError within 1 s, bounded allocation --------------------------
@@ -309,3 +312,140 @@ def test_no_clock_outside_generated_code(monkeypatch):
     compiled = compile_expression("'\u00e9'.repeat(2**18).toUpperCase() + 'no-clock-when-folding'", [])
     with pytest.raises(JSError, match="interrupted"):  # but the evaluation is one
         compiled.fn()
+
+
+# --- astral characters: the UTF-16 form conversions run at C speed (review item 1) ------------
+
+_PAIR_RE = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _old_from_utf16(s: str) -> str:
+    """The former regex implementation (one callback a pair): the reference."""
+    return _PAIR_RE.sub(
+        lambda m: chr(0x10000 + ((ord(m[0][0]) - 0xD800) << 10) + (ord(m[0][1]) - 0xDC00)), s)
+
+
+def _old_to_utf16(s: str) -> str:
+    def split(m: re.Match[str]) -> str:
+        cp = ord(m[0]) - 0x10000
+        return chr(0xD800 + (cp >> 10)) + chr(0xDC00 + (cp & 0x3FF))
+    return _ASTRAL_RE.sub(split, s)
+
+
+# lone high and low surrogates, pairs, reversed pairs, ASCII, BMP and astral characters
+_UNITS = st.text(alphabet=st.sampled_from(
+    ["a", "\u00e9", "\uffff", "\ud800", "\udbff", "\udc00", "\udfff", "\ud83d", "\ude00",
+     "\U0001f600", "\U00010000", "\U0010ffff"]), max_size=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_UNITS)
+def test_utf16_conversions_equal_the_former_implementation(s):
+    # short strings keep the regex route; long ones (from values._SHORT) take the codec route
+    for text in (s, s * (values._SHORT // max(len(s), 1) + 1), "\u00e9" * values._SHORT + s):
+        assert values.from_utf16(text) == _old_from_utf16(text)
+        assert values.to_utf16(text) == _old_to_utf16(text)
+        assert values.to_utf16(values.from_utf16(text)) == _old_to_utf16(_old_from_utf16(text))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_UNITS, st.integers(1, 5))
+def test_utf16_conversions_in_chunks_never_split_a_pair(s, chunk):
+    """The slow path (lone surrogates) converts in chunks: same result for every chunk size."""
+    old = values._CHUNK
+    values._CHUNK = chunk
+    try:
+        s = s + "\ud800" * values._SHORT + s  # lone surrogates: the chunked path
+        u16 = _old_to_utf16(s)
+        assert values.from_utf16(u16) == _old_from_utf16(u16)
+        assert values.to_utf16(s) == u16
+    finally:
+        values._CHUNK = old
+
+
+@pytest.mark.parametrize("source, value, length", [
+    ("'\U0001f600'.repeat(2**23)", None, 2**23),              # the review's examples
+    ("p.repeat(2**23)", "\U0001f600", 2**23),
+    ("p", "\U0001f600" * 2**21, 2**21),                          # an 8 MB payload
+    ("JSON.stringify(p.repeat(2**22)).length", "\U0001f600", 2**23 + 2),
+])
+def test_astral_strings_convert_fast(source, value, length):
+    compiled = compile_expression(source, ["p"], engine="python")
+    t0 = time.perf_counter()
+    result = compiled({"p": value})
+    assert time.perf_counter() - t0 < 2.0
+    assert (len(result) if isinstance(result, str) else result) == length
+
+
+@pytest.mark.parametrize("source", ["'\\ud800'.repeat(2**24)", "'a\\udc00'.repeat(2**23)"])
+def test_lone_surrogates_conversion_is_interrupted(source):
+    """Lone surrogates take the codec's slow error path: in chunks, within the time limit."""
+    compiled = compile_expression(source, [], engine="python")
+    t0 = time.perf_counter()
+    try:
+        assert len(compiled({})) == 2**24  # a fast machine may finish
+    except JSError as e:
+        assert e.name == "InternalError"
+    assert time.perf_counter() - t0 < 2.0
+
+
+# --- JSON.parse: the number of values is bounded before parsing (review item 2) ------------
+
+@pytest.mark.parametrize("source", [
+    "JSON.parse('[' + '[],'.repeat(5592404) + '[]]').length",
+    "JSON.parse('[' + '0,'.repeat(2**23-2) + '0]').length",
+])
+def test_json_parse_over_the_value_cap_fails_fast(source):
+    compiled = compile_expression(source, [], engine="python")
+    t0 = time.perf_counter()
+    with pytest.raises(JSError) as info:
+        compiled({})
+    assert time.perf_counter() - t0 < 1.0
+    assert (info.value.name, info.value.message) == (
+        "RangeError", f"JSON.parse: more than {limits.MAX_ARRAY_LENGTH} values")
+    # the quickjs engine (64 MiB) runs out of memory on the same input: an error either way
+    with pytest.raises(JSError, match="out of memory"):
+        compile_expression(source, [], engine="quickjs")({})
+
+
+@pytest.mark.parametrize("source", [
+    "JSON.parse('\"' + ',[:'.repeat(2**19) + '\"').length",     # separators inside a string
+    "JSON.parse('[\"' + '\\\\\",'.repeat(2**19) + '\"]')[0].length",  # escaped quotes
+    "JSON.parse('[' + '0,'.repeat(2**19) + '0]').length",
+])
+def test_json_parse_under_the_cap_agrees_with_quickjs(source):
+    ours = compile_expression(source, [], engine="python")({})
+    assert same(ours, REFERENCE.evaluate(source).value)
+
+
+def _count_values(v) -> int:
+    if isinstance(v, list):
+        return 1 + sum(map(_count_values, v))
+    if isinstance(v, dict):
+        return 1 + sum(map(_count_values, v.values()))
+    return 1
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='a,[]{}:"\\'),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(alphabet='a,:"'), inner, max_size=5),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.booleans())
+def test_json_value_bound_is_an_upper_bound(value, pretty):
+    """The bound counts structure only (separators inside strings do not count)."""
+    text = json.dumps(value, indent=1 if pretty else None)
+    n = _count_values(value)
+    assert n <= json_value_bound(text) <= 2 * n
+
+
+def test_json_value_cap_applies_to_long_texts(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_ARRAY_LENGTH", 8)
+    parse = compile_expression("JSON.parse(t)", ["t"], engine="python")
+    assert parse({"t": "[1,2,3,4,5,6,7] "}) == [1, 2, 3, 4, 5, 6, 7]
+    assert parse({"t": '[",,,,,,,,,,,,,,"]'}) == [",,,,,,,,,,,,,,"]
+    with pytest.raises(JSError, match="JSON.parse: more than 8 values"):
+        parse({"t": "[1,2,3,4,5,6,7,8,9]"})

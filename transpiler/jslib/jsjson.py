@@ -30,15 +30,6 @@ _encode_basestring = json.encoder.c_encode_basestring or json.encoder.py_encode_
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
-
-
-def _join_pair(m: re.Match[str]) -> str:
-    # (values.from_utf16 goes through the surrogatepass codec, ~3x slower for short strings)
-    hi, lo = m.group()
-    return chr(0x10000 + ((ord(hi) - 0xD800) << 10) + (ord(lo) - 0xDC00))
-
-
 def _escape_surrogate(m: re.Match[str]) -> str:
     return f"\\u{ord(m.group()):04x}"
 
@@ -53,7 +44,9 @@ def _check_quoted_length(s: str) -> None:
     check_new_length(n + 2)
     extra = sum(s.count(c) for c in _ESCAPED_2) + 5 * sum(s.count(c) for c in _ESCAPED_6)
     if _LONE_SURROGATE.search(s) is not None:
-        extra += 5 * len(_LONE_SURROGATE.findall(_PAIR.sub("", s)))
+        joined = from_utf16(s)  # what is left of the surrogates is lone: each becomes 6 units
+        if _LONE_SURROGATE.search(joined) is not None:
+            extra += 5 * len(_LONE_SURROGATE.findall(joined))
     check_new_length(n + 2 + extra)
 
 
@@ -66,7 +59,7 @@ def quote_json_string(s: str) -> str:
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:  # surrogates: join the valid pairs, escape the lone ones
-        s = _PAIR.sub(_join_pair, s)
+        s = from_utf16(s)
         try:
             s.encode("utf-8")
         except UnicodeEncodeError:
@@ -479,9 +472,41 @@ def _from_orjson(v: Any) -> Any:
     return _ordered({(k if k.isascii() else to_utf16(k)): _from_orjson(x) for k, x in v.items()})
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def json_value_bound(text: str) -> int:
+    """An upper bound on the number of values ``JSON.parse(text)`` builds, at C speed: every
+    value but the first follows a ``[``, ``,`` or ``:`` outside string literals (which are
+    blanked out first). Exact for arrays of scalars; an empty array or an object member
+    counts one more."""
+    bare = _JSON_STRING.sub('""', text) if '"' in text else text
+    return 1 + bare.count("[") + bare.count(",") + bare.count(":")
+
+
+def check_json_values(text: str) -> None:
+    """Raise RangeError("JSON.parse: more than N values") when ``JSON.parse(text)`` could build
+    more than N = limits.MAX_ARRAY_LENGTH values, before parsing (``json_value_bound``).
+    QuickJS runs out of its 64 MiB at a few million values; the python engine's values are
+    larger. A text no longer than N cannot hold more values, so short texts cost nothing."""
+    most = limits.MAX_ARRAY_LENGTH
+    if len(text) <= most:
+        return
+    if 1 + text.count("[") + text.count(",") + text.count(":") <= most:
+        return  # even counting separators inside strings
+    heavy_work()
+    if json_value_bound(text) > most:
+        raise JSError("RangeError", f"JSON.parse: more than {most} values")
+
+
 def json_parse(text: str) -> Any:
-    """JSON.parse(text) without a reviver; ``text`` in UTF-16 form (or an ordinary ``str``)."""
-    check_work(len(text) if text.__class__ is str else 0)
+    """JSON.parse(text) without a reviver; ``text`` in UTF-16 form (or an ordinary ``str``).
+
+    Raises RangeError before parsing when the text could hold more than
+    ``limits.MAX_ARRAY_LENGTH`` values (``check_json_values``)."""
+    if text.__class__ is str:
+        check_work(len(text))
+        check_json_values(text)
     if "-0" not in text or _MINUS_ZERO.search(text) is None:
         try:
             return _from_orjson(orjson.loads(text))

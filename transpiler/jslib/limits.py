@@ -2,7 +2,8 @@
 
 Every builder of a string or array (``repeat``, ``padStart``/``padEnd``, ``concat``, ``+`` and
 template literals, ``join``, ``split``, ``replace``/``replaceAll``, ``JSON.stringify``,
-``normalize``, case mapping, array ``toString``/``concat``) computes the length its result
+``normalize``, case mapping, array ``toString``/``concat``; ``JSON.parse`` bounds its number of
+values) computes the length its result
 *would* have and calls ``check_new_length`` / ``check_new_array_length`` **before** building
 it, so an expression can never hold much more than the cap (the inputs it already has, plus
 at most one chunk). Over the cap is a ``RangeError``, as in QuickJS (whose own string limit is
