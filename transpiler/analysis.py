@@ -31,6 +31,7 @@ Purity
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -100,6 +101,25 @@ def _syntax_error(source: str, err: esprima.Error) -> ExpressionError:
     return ExpressionError(f"SyntaxError: {message} ({where})")
 
 
+# Characters no engine takes in source text: QuickJS reads C strings (NUL ends them) of UTF-8
+# (a surrogate code point has no encoding). Refused here, once, so that every engine agrees.
+_FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
+
+
+def _check_source_characters(source: str) -> None:
+    """Raise ExpressionError naming the first NUL or surrogate code point in ``source`` and its
+    position: the source text must be well-formed Unicode without NUL (write ``\\0`` or
+    ``\\ud800`` escapes in string literals instead)."""
+    found = _FORBIDDEN.search(source)
+    if found is not None:
+        ch = found.group()
+        what = "NUL character" if ch == "\x00" else "surrogate code point"
+        raise ExpressionError(
+            f"SyntaxError: {what} U+{ord(ch):04X} in the expression text "
+            f"({position(source, found.start())}); write it as an escape such as "
+            f"'\\u{ord(ch):04x}' in a string literal")
+
+
 def parse_expression(source: str) -> Node:
     """Parse ``source`` as one JavaScript expression in strict mode and return its node.
 
@@ -108,6 +128,7 @@ def parse_expression(source: str) -> Node:
     """
     if not source.strip():
         raise ExpressionError("empty expression")
+    _check_source_characters(source)
     try:
         program = _parse(PREFIX + source + SUFFIX)
     except esprima.Error as err:
