@@ -287,3 +287,70 @@ def test_variables_named_like_python_builtins_do_not_shadow_generated_code() -> 
     e = compile_expression("len + float + abs + s.length + Math.abs(len)", ["len", "float", "abs", "s"])
     assert e.fn(1.0, 2.0, -3.0, "ab") == 3.0
     assert e.fn(1.0, 2.0, -3.0, 5.0) != e.fn(1.0, 2.0, -3.0, 5.0)  # (5).length is undefined: NaN
+
+
+# --- built-in prototype members read as values (review items 5 and 6) -------------------------
+
+def test_prototype_table_is_quickjs():
+    from transpiler.jslib import prototypes
+    assert prototypes.query_quickjs() == prototypes.PROTOTYPE_PROPERTIES
+
+
+_RECEIVERS = {"String": ("s", "'ab'"), "Array": ("arr", "[1, 2]"), "Number": ("x", "(1.5)"),
+              "Boolean": ("b", "true"), "Object": ("o", "({})")}
+_ENV = {"s": "ab", "arr": [1.0, 2.0], "x": 1.5, "b": True, "o": {}, "k": ""}
+
+
+def _prototype_cases() -> list[tuple[str, str]]:
+    from transpiler.jslib.prototypes import PROTOTYPE_PROPERTIES
+    from transpiler.policy import BLOCKED_PROPERTIES
+    out = []
+    for proto, (var, lit) in _RECEIVERS.items():
+        for name in (*PROTOTYPE_PROPERTIES[proto], *PROTOTYPE_PROPERTIES["Object"]):
+            if name not in BLOCKED_PROPERTIES:
+                out += [(var, name), (lit, name)]
+    return out
+
+
+@pytest.mark.parametrize("receiver, name", _prototype_cases())
+def test_typeof_a_builtin_method_read_as_a_value_agrees_with_quickjs(receiver, name):
+    """Every own property of the built-in prototypes, read without a call: ``auto`` lowers it
+    or hands it to QuickJS, never ``undefined`` where JavaScript has a method; a computed key
+    in the python engine gives a function of the right name and length."""
+    variables = list(_ENV)
+    for source in (f"typeof {receiver}.{name}", f"{receiver}.{name} === undefined"):
+        ours = evaluate_ours(compile_expression(source, variables), _ENV)
+        assert agree(ours, REF.evaluate(source, _ENV)), source
+    env = {**_ENV, "k": name}
+    source = f"[typeof {receiver}[k], ({receiver}[k] || {{}}).length, ({receiver}[k] || {{}}).name]"
+    ours = evaluate_ours(compile_expression(source, variables, engine="python"), env)
+    assert agree(ours, REF.evaluate(source, env)), source
+
+
+@pytest.mark.parametrize("source, env", [
+    ("typeof arr.map", {"arr": [1.0]}), ("typeof s.match", {"s": "a"}),
+    ("typeof s.toLocaleUpperCase", {"s": "a"}), ("typeof (1).toLocaleString", {}),
+    ("arr.flat === undefined", {"arr": [1.0]}), ("typeof s.isWellFormed", {"s": "a"}),
+])
+def test_review_examples_of_unlowered_methods(source, env):
+    compiled = compile_expression(source, list(env))
+    assert compiled.engine == "quickjs"
+    assert agree(evaluate_ours(compiled, env), REF.evaluate(source, env))
+    with pytest.raises(ExpressionError, match="built-in prototype read as a value"):
+        compile_expression(source, list(env), engine="python")
+
+
+def test_calling_an_unlowered_method_read_by_a_computed_key_is_an_error_not_a_wrong_value():
+    compiled = compile_expression("arr[k](1)", ["arr", "k"], engine="python")
+    with pytest.raises(JSError, match="does not implement 'flat'"):
+        compiled({"arr": [1.0], "k": "flat"})
+
+
+@pytest.mark.parametrize("source", [
+    "Number.parseFloat === parseFloat", "Number.parseInt === parseInt",
+    "Number.isNaN === isNaN", "Number.isFinite === isFinite",
+    "[Number.parseInt].includes(parseInt)", "Number.parseInt.name + Number.parseInt.length",
+])
+def test_number_parse_functions_are_the_global_ones(source):
+    compiled = compile_expression(source, [], engine="python")
+    assert agree(evaluate_ours(compiled, {}), REF.evaluate(source, {}))

@@ -24,7 +24,8 @@ from esprima.nodes import Node
 from transpiler.analysis import OFFSET as SOURCE_OFFSET
 from transpiler.helpers import HELPERS
 from transpiler.jslib import arrays, builtins, jmath, limits, strings
-from transpiler.jslib.members import METHOD_NAMES, NUMBER_METHODS
+from transpiler.jslib.members import BOOLEAN_METHODS, METHOD_NAMES, NUMBER_METHODS, OBJECT_METHODS
+from transpiler.jslib.prototypes import unlowered_names
 from transpiler.jslib.values import UNDEFINED, is_array_index, to_utf16
 
 # JavaScript types codegen can prove; ASTR is a string known to be ASCII (no export needed)
@@ -577,6 +578,8 @@ class CodeGenerator:
                 if obj.type in STRINGS or obj.type == ARR:
                     return self.make(f"float(len({obj.src}))", NUM, [obj])
                 return self.make(f"_len({obj.src})", ANY, [obj])
+            if name in _UNLOWERED.get(obj.type, _UNLOWERED_ANY):
+                raise Unsupported(f"'.{name}' of a built-in prototype read as a value", node)
             return self.make(f"_get({obj.src}, {name!r})", ANY, [obj])
         key = self.visit(node.property)
         return self.make(f"_get({obj.src}, {key.src})", ANY, [obj, key])
@@ -715,6 +718,22 @@ class CodeGenerator:
         else:
             src = f"_mref({obj.src}, {key.src})({', '.join(a.src for a in args)})"
         return self.make(src, ANY, [obj, key, *args])
+
+
+# Per static receiver type: the names of built-in prototype properties (QuickJS's, generated)
+# that ``_get`` does not implement. Reading one (``typeof arr.map``) must not give undefined:
+# such an expression is QuickJS's. ``length`` is lowered above; a function's ``name``/``length``
+# by ``_get``.
+_UNLOWERED: dict[str, frozenset[str]] = {
+    STR: unlowered_names(strings.STRING_METHODS, ("String",)),
+    ASTR: unlowered_names(strings.STRING_METHODS, ("String",)),
+    ARR: unlowered_names(arrays.ARRAY_METHODS, ("Array",)),
+    NUM: unlowered_names(NUMBER_METHODS, ("Number",)),
+    BOOL: unlowered_names(BOOLEAN_METHODS, ("Boolean",)),
+    OBJ: unlowered_names(OBJECT_METHODS, ()),
+    FUNC: unlowered_names({"name": 0, "length": 0}, ("Function",)),
+}
+_UNLOWERED_ANY: frozenset[str] = frozenset().union(*_UNLOWERED.values())
 
 
 def _render(pieces: list[tuple[bool, str, bool]]) -> str:

@@ -41,14 +41,19 @@ HELPERS: dict[str, Any] = {
 # bound implementations, by the name codegen derives from what they implement
 for _name, _fn in builtins.GLOBAL_FUNCTIONS.items():
     HELPERS[f"_g_{_name}"] = _fn
+for _name, _fn in builtins.GLOBAL_FUNCTIONS.items():
+    HELPERS[f"_fv_{_name}"] = values.JSFunction(_name, _fn, builtins.FUNCTION_LENGTHS.get(_name, 1))
 for _ns, _table in builtins.NAMESPACE_FUNCTIONS.items():
     for _name, _fn in _table.items():
         HELPERS[f"_{_ns}_{_name}"] = _fn
+        if _fn is builtins.GLOBAL_FUNCTIONS.get(_name):
+            # one function object under two names (Number.parseFloat === parseFloat,
+            # ECMA-262 21.1.2.12/13): the same value, so === and identity agree
+            HELPERS[f"_fv_{_ns}_{_name}"] = HELPERS[f"_fv_{_name}"]
+            continue
         HELPERS[f"_fv_{_ns}_{_name}"] = values.JSFunction(
             _name, jmath.as_value(_name) if _ns == "Math" else _fn,
             builtins.FUNCTION_LENGTHS.get(f"{_ns}.{_name}", 1))
-for _name, _fn in builtins.GLOBAL_FUNCTIONS.items():
-    HELPERS[f"_fv_{_name}"] = values.JSFunction(_name, _fn, builtins.FUNCTION_LENGTHS.get(_name, 1))
 for _prefix, _table in (("_s_", strings.STRING_METHODS), ("_a_", arrays.ARRAY_METHODS),
                         ("_n_", members.NUMBER_METHODS)):
     for _name, _fn in _table.items():

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from transpiler.errors import range_error, type_error
+from transpiler.errors import JSError, range_error, type_error
 from transpiler.jslib import numbers
 from transpiler.jslib.arrays import ARRAY_METHODS
 from transpiler.jslib.coerce import to_integer_or_infinity, to_property_key, to_string
 from transpiler.jslib.limits import check_new_array_length
+from transpiler.jslib.prototypes import method_signature, unlowered_names
 from transpiler.jslib.strings import STRING_METHODS
 from transpiler.jslib.values import UNDEFINED, JSFunction, is_array_index
 from transpiler.policy import BLOCKED_PROPERTIES
@@ -97,6 +98,35 @@ def _method(cls: type, name: str) -> JSFunction:
     return JSFunction(name, None, length, cls)
 
 
+def _not_lowered(name: str) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        raise JSError("InternalError", f"the python engine does not implement '{name}': "
+                                       f"use engine='auto' or engine='quickjs'")
+    return call
+
+
+def _placeholders(cls: type, implemented: dict[str, Any], protos: tuple[str, ...]) -> dict[str, JSFunction]:
+    """Function values for the built-in methods of ``cls`` that the python engine does not
+    implement (from QuickJS's prototypes): a computed read (``arr['fl' + 'at']``) gives a
+    function of the right name and length, not undefined; calling it is an InternalError."""
+    out = {}
+    for name in unlowered_names(implemented, protos) - BLOCKED_PROPERTIES:
+        signature = method_signature(name, protos)
+        if signature is not None:
+            out[name] = JSFunction(signature[1], _not_lowered(name), signature[0], cls)
+    return out
+
+
+_PLACEHOLDERS: dict[type, dict[str, JSFunction]] = {
+    str: _placeholders(str, STRING_METHODS, ("String",)),
+    list: _placeholders(list, ARRAY_METHODS, ("Array",)),
+    float: _placeholders(float, NUMBER_METHODS, ("Number",)),
+    bool: _placeholders(bool, BOOLEAN_METHODS, ("Boolean",)),
+    dict: _placeholders(dict, OBJECT_METHODS, ()),
+    JSFunction: _placeholders(JSFunction, {"name": 0, "length": 0}, ("Function",)),
+}
+
+
 def call_with_this(fn: JSFunction, this: Any, args: tuple) -> Any:
     """Call(fn, this, args) for a function value: a builtin ignores ``this``; a method read as
     a value (``[[].join][0]()``, ``{toString: ''.at}``) runs with ``this`` as its receiver
@@ -155,8 +185,10 @@ def get_member(obj: Any, key: Any) -> Any:
     if cls is dict:
         k = key if key.__class__ is str else to_property_key(key)
         v = obj.get(k, UNDEFINED)
-        if v is UNDEFINED and k in OBJECT_METHODS:
-            return _method(cls, k)
+        if v is UNDEFINED and k not in obj:
+            if k in OBJECT_METHODS:
+                return _method(cls, k)
+            return _PLACEHOLDERS[dict].get(k, UNDEFINED)
         return v
     if cls is list or cls is str:
         if key.__class__ is not float and key.__class__ is not str:
@@ -169,18 +201,20 @@ def get_member(obj: Any, key: Any) -> Any:
             return float(len(obj))
         if k in _METHODS_BY_TYPE[cls] and k not in BLOCKED_PROPERTIES:
             return _method(cls, k)
-        return UNDEFINED
+        return _PLACEHOLDERS[cls].get(k, UNDEFINED)
     if obj is None or obj is UNDEFINED:
         raise _nullish_read(obj, key)
     k = key if key.__class__ is str else to_property_key(key)
     if cls is JSFunction:
         if k == "length" and obj.length is not None:
             return float(obj.length)
-        return obj.name if k == "name" else UNDEFINED
+        if k == "name":
+            return obj.name
+        return _PLACEHOLDERS[JSFunction].get(k, UNDEFINED)
     methods = _METHODS_BY_TYPE.get(cls)
     if methods is not None and k in methods:
         return _method(cls, k)
-    return UNDEFINED
+    return _PLACEHOLDERS.get(cls, {}).get(k, UNDEFINED)
 
 
 def call_method(obj: Any, key: Any, *args: Any) -> Any:
