@@ -356,3 +356,19 @@ def test_every_bad_mapping_is_one_line_of_one_config_error() -> None:
     # each line: mapping '<path>' (<expression as written, shortened>): <problem>
     assert [e.split(":")[0].split(" (")[0] for e in problems] == ["mapping 'a'", "mapping 'b'", "mapping 'c'",
                                                                 "mapping 'd'", "mapping 'f'"]
+
+
+# --- parse error positions (review item 9): columns where node's caret points ------------------
+
+@pytest.mark.parametrize("source, message", [
+    ("`${}`", "Unexpected token '}' (line 1, column 4)"),
+    ("`a${ }b`", "Unexpected token '}' (line 1, column 6)"),
+    ("0 || a ?? 1", "mixed with logical operators (line 1, column 8)"),
+    ("a ?? b || c", "mixed with logical operators (line 1, column 8)"),
+    ("(a ?? b) || c && (b || a ?? c)", "mixed with logical operators (line 1, column 26)"),
+    ("a ? b ?? c : a || b ?? c", "mixed with logical operators (line 1, column 21)"),
+    ("`${a || b}` ?? c || a", "mixed with logical operators (line 1, column 18)"),
+])
+def test_parse_errors_point_at_the_offending_token(source: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        compile_expression(source, ["a", "b", "c"])

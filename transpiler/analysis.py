@@ -97,8 +97,60 @@ def _syntax_error(source: str, err: esprima.Error) -> ExpressionError:
         message = message.split(": ", 1)[1]
     if "resource limit" in message:  # esprima-fork's recursion bound: no position to give
         return ExpressionError(f"SyntaxError: {message}")
-    where = position(source, (err.index or OFFSET) - OFFSET)
-    return ExpressionError(f"SyntaxError: {message} ({where})")
+    index = (err.index or OFFSET) - OFFSET
+    if message.startswith("Nullish coalescing requires parentheses"):
+        # esprima-fork reports the end of the binary expression; point at the operator that
+        # mixes (node: "Unexpected token '??'" there)
+        index = _mixed_nullish_operator(source, index)
+    return ExpressionError(f"SyntaxError: {message} ({position(source, index)})")
+
+
+_LOGICAL = {"??": "??", "||": "||&&", "&&": "||&&"}
+_OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
+_RESETS = frozenset({"?", ":", ",", "=>", ";"})  # operands of these are separate expressions
+
+
+def _tokens(source: str) -> list[Any]:
+    try:
+        return esprima.tokenize(source, {"range": True})
+    except Exception:  # noqa: BLE001 - only used to place an error the parser already found
+        return []
+
+
+def _mixed_nullish_operator(source: str, default: int) -> int:
+    """Offset of the first ``??`` or ``||``/``&&`` token that follows the other kind at the same
+    level (same brackets, no ``?:``/``,``/assignment between): where ``a ?? b || c`` fails."""
+    seen: list[set[str]] = [set()]
+    for token in _tokens(source):
+        value = token.value
+        if token.type == "Punctuator":
+            if value in _OPENING:
+                seen.append(set())
+            elif value in _CLOSING and len(seen) > 1:
+                seen.pop()
+            elif value in _RESETS or (value.endswith("=") and value not in ("==", "===", "!=", "!==",
+                                                                             "<=", ">=")):
+                seen[-1] = set()
+            elif value in _LOGICAL:
+                if any(kind not in _LOGICAL[value] for kind in seen[-1]):
+                    return token.range[0]
+                seen[-1].add(value)
+        elif token.type == "Template":  # `${ opens and }` closes a substitution
+            if value.endswith("${"):
+                seen.append(set())
+            if value.startswith("}") and len(seen) > 1:
+                seen.pop()
+    return default
+
+
+def _template_error(source: str) -> ExpressionError | None:
+    """esprima-fork asserts on an empty substitution (`` `${}` ``): the ``}`` is unexpected."""
+    tokens = _tokens(source)
+    for before, token in zip(tokens, tokens[1:]):
+        if before.type == "Template" and before.value.endswith("${") and token.value.startswith("}"):
+            return ExpressionError(
+                f"SyntaxError: Unexpected token '}}' ({position(source, token.range[0])})")
+    return None
 
 
 # Characters no engine takes in source text: QuickJS reads C strings (NUL ends them) of UTF-8
@@ -136,7 +188,8 @@ def parse_expression(source: str) -> Node:
     except RecursionError:
         raise ExpressionError("SyntaxError: the expression nests deeper than the parser's limit") from None
     except Exception as err:  # noqa: BLE001 - esprima-fork asserts on a few invalid inputs (`${}`)
-        raise ExpressionError(f"SyntaxError: invalid expression ({type(err).__name__}: {err})") from None
+        raise _template_error(source) or ExpressionError(
+            f"SyntaxError: invalid expression ({type(err).__name__}: {err})") from None
     body = program.body
     if len(body) == 2 and body[1].type == "ExpressionStatement" and body[1].expression.range[0] >= OFFSET:
         return body[1].expression
