@@ -81,16 +81,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _limits(args: argparse.Namespace) -> Any:
+    """The QuickJSLimits of ``--time-limit``/``--memory-limit`` (None: the defaults). Raises
+    ``argparse.ArgumentError`` naming the option when QuickJSLimits refuses a value."""
     if args.time_limit is None and args.memory_limit is None:
         return None
-    from transpiler.quickjs_engine import QuickJSLimits
+    from transpiler.quickjs_engine import LimitError, QuickJSLimits
 
     options = {}
     if args.time_limit is not None:
         options["time_limit"] = args.time_limit
     if args.memory_limit is not None:
         options["memory_limit"] = args.memory_limit
-    return QuickJSLimits(**options)
+    try:
+        return QuickJSLimits(**options)
+    except LimitError as exc:
+        option = "--" + exc.field.replace("_", "-")
+        raise argparse.ArgumentError(None, f"argument {option}: {exc}") from None
 
 
 def _load(args: argparse.Namespace) -> StreamProcessor | None:
@@ -312,6 +318,10 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        _limits(args)  # a bad limit is a usage error (exit 2), before anything is loaded
+    except argparse.ArgumentError as exc:
+        parser.error(str(exc))
     if args.command == "run" and connectors.wants_connector(args):
         problem = connectors.check_arguments(args)
         if problem:

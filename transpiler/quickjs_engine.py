@@ -106,7 +106,7 @@ from transpiler.policy import is_identifier_name
 from transpiler.qjs_sandbox import Sandbox
 
 __all__ = [
-    "QuickJSLimits", "QuickJSEngine", "default_engine",
+    "QuickJSLimits", "LimitError", "QuickJSEngine", "default_engine",
 ]
 
 
@@ -118,6 +118,36 @@ class QuickJSLimits:
     memory_limit: int = 64 * 1024 * 1024  # bytes, per engine's QuickJS runtime
     stack_limit: int = 1024 * 1024  # bytes
     in_process: bool = False  # trusted mappings only: no worker, CPU-time interrupt handler
+
+    def __post_init__(self) -> None:
+        """Refuse limits the engine cannot honour (raises ``LimitError``, a ValueError naming
+        the field, the value and what is expected): a NaN or infinite time limit, one above
+        ``MAX_TIME_LIMIT`` (``poll()`` takes an int32 of milliseconds), a memory limit below
+        ``MIN_MEMORY_LIMIT`` (the sandbox's own set-up needs about 1 MiB: below it every error
+        would be an out-of-memory), a stack limit below ``MIN_STACK_LIMIT``."""
+        t = self.time_limit
+        if t.__class__ is bool or not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise LimitError("time_limit", t, "a finite number of seconds (<= 0: no limit)")
+        if t > MAX_TIME_LIMIT:
+            raise LimitError("time_limit", t, f"at most {MAX_TIME_LIMIT:g} seconds (<= 0: no limit)")
+        for name, minimum in (("memory_limit", MIN_MEMORY_LIMIT), ("stack_limit", MIN_STACK_LIMIT)):
+            v = getattr(self, name)
+            if v.__class__ is bool or not isinstance(v, int) or not minimum <= v <= sys.maxsize:
+                raise LimitError(name, v, f"an integer number of bytes from {minimum} "
+                                          f"({_size(minimum)}) to {sys.maxsize}")
+
+
+MAX_TIME_LIMIT = 86400.0  # seconds: one day per evaluation; a longer one is no limit at all
+MIN_MEMORY_LIMIT = 1024 * 1024  # bytes
+MIN_STACK_LIMIT = 64 * 1024  # bytes
+
+
+class LimitError(ValueError):
+    """A ``QuickJSLimits`` field out of range; ``field`` is its name."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        super().__init__(f"{field}: invalid value {value!r}; expected {expected}")
+        self.field = field
 
 
 _THROW_HINT = re.compile(r"\bthrow\b")
@@ -473,7 +503,8 @@ class QuickJSEngine:
         """Compile ``source`` once into ``function(<params>) { "use strict"; return (<source>); }``
         and return a Python callable taking the params positionally.
 
-        Raises ExpressionError for a syntax error or a bad parameter name. The function is
+        Raises ExpressionError for a syntax error or a bad parameter name, JSError
+        ("InternalError") when the worker cannot be started or fails. The function is
         defined in the worker now (starting it if needed) and again in every worker that
         replaces it.
         """
@@ -489,10 +520,14 @@ class QuickJSEngine:
         key = compiled._key
         with self._lock:
             self._sources[key] = function_source  # first: a worker started meanwhile gets it
-            if self._in_process:
-                error = self._sandbox().define(key, function_source.decode())
-            else:
-                error = self._define(key, function_source)
+            try:
+                if self._in_process:
+                    error = self._sandbox().define(key, function_source.decode())
+                else:
+                    error = self._define(key, function_source)
+            except BaseException:
+                del self._sources[key]
+                raise
             if error is not None:
                 del self._sources[key]
                 raise ExpressionError(_syntax_message(error, source))
@@ -529,6 +564,8 @@ class QuickJSEngine:
             except _Stopped as stopped:
                 self._box[0] = None  # the next call starts a new worker
                 raise self._stopped_error(stopped) from None
+            except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
+                raise self._abandon(exc) from exc
         return self._decode(status == 0, data, compiled)
 
     def evaluate_many(self, calls: Sequence[tuple[CompiledExpression, tuple]]) -> list[Any]:
@@ -564,6 +601,8 @@ class QuickJSEngine:
             except _Stopped as exc:
                 self._box[0] = None
                 stopped = exc
+            except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
+                raise self._abandon(exc) from exc
         results: list[Any] = []
         for (compiled, _), (status, data) in zip(calls, replies):
             current = self._box[0]
@@ -598,6 +637,19 @@ class QuickJSEngine:
         return JSError("InternalError", f"the QuickJS worker process stopped ({stopped.reason}); "
                                         "a new one is started for the next evaluation")
 
+    def _abandon(self, exc: BaseException) -> BaseException:
+        """After an unexpected failure in a round trip with the worker (caller holds the lock):
+        kill the worker, whose pipes may hold half a frame, so that the next call starts a new
+        one; the exception to raise (an interrupt such as KeyboardInterrupt is re-raised)."""
+        worker = self._box[0]
+        self._box[0] = None
+        if worker is not None:
+            worker.kill()
+        if not isinstance(exc, Exception):
+            return exc
+        return JSError("InternalError", f"the round trip to the QuickJS worker failed "
+                                        f"({type(exc).__name__}: {exc}); the worker was replaced")
+
     def _start(self) -> _Worker:
         """A new worker with every live compiled function defined (caller holds the lock)."""
         worker = _Worker(self.limits)
@@ -615,11 +667,13 @@ class QuickJSEngine:
                 worker = self._box[0] or self._start()
                 status, data = worker.request(_DEFINE, key, function_source,
                                               time.monotonic() + _START_TIMEOUT)
-            except _Stopped:
+            except _Stopped as stopped:
                 self._box[0] = None
                 if attempt == 2:
-                    raise
+                    raise self._stopped_error(stopped) from None
                 continue
+            except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
+                raise self._abandon(exc) from exc
             return None if status == 0 else data.decode("utf-8", "surrogatepass")
         raise AssertionError("unreachable")
 
