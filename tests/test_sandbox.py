@@ -11,11 +11,10 @@ import _quickjs
 import pytest
 
 from runtime import Message, StreamProcessor
-from transpiler import compile_expression
+from transpiler import compile_expression, quickjs_engine
 from transpiler.errors import JSError
 from transpiler.jslib.values import UNDEFINED
 from transpiler.qjs_sandbox import Sandbox
-from transpiler import quickjs_engine
 from transpiler.quickjs_engine import QuickJSEngine, QuickJSLimits
 
 LIMIT = 0.5
