@@ -12,7 +12,7 @@ import pytest
 
 from runtime import Message, StreamProcessor
 from transpiler import compile_expression, quickjs_engine
-from transpiler.errors import JSError
+from transpiler.errors import ExpressionError, JSError
 from transpiler.jslib.values import UNDEFINED
 from transpiler.qjs_sandbox import Sandbox
 from transpiler.quickjs_engine import QuickJSEngine, QuickJSLimits
@@ -531,4 +531,24 @@ def test_a_worker_that_cannot_start_is_a_js_error_and_compile_forgets_the_functi
     assert engine._sources == {}
     monkeypatch.undo()
     assert engine.compile("1 + 1", ())() == 2.0
+    engine.close()
+
+
+@pytest.mark.parametrize("src", [
+    pytest.param("[" + ",".join(f"'s{i}'" for i in range(30000)) + "].length",
+                 id="parsing-runs-out"),
+    "(() => { const a = []; for (;;) a.push({a}); })()",
+    "'x'.repeat(1 << 19).split('').length",
+    "Array.from({length: 1e6}, (_, i) => 'k' + i).length",
+    "JSON.stringify(Array.from({length: 1e5}, (_, i) => ({i})))",
+])
+def test_out_of_memory_is_always_reported_as_such_with_the_limit(src):
+    """Whether QuickJS runs out while parsing, running, or building the error object (then it
+    throws null), the message is out of memory with the limit, never ``null``."""
+    engine = QuickJSEngine(QuickJSLimits(memory_limit=quickjs_engine.MIN_MEMORY_LIMIT))
+    with pytest.raises((ExpressionError, JSError)) as info:
+        engine.compile(src, ())()
+    assert "out of memory" in str(info.value) and "(limit 1 MiB)" in str(info.value)
+    assert "null" not in str(info.value)
+    assert engine.compile("x + 1", ("x",))(1) == 2.0  # and the engine goes on
     engine.close()

@@ -494,7 +494,7 @@ class QuickJSEngine:
                 text = str(exc)
                 if text.startswith("0\n"):
                     continue
-                raise ExpressionError(_syntax_message(text, source)) from None
+                raise ExpressionError(self._compile_error(text, source)) from None
             except UnicodeError as exc:  # lone surrogates cannot be passed as UTF-8
                 raise ExpressionError(f"SyntaxError: invalid character in expression ({exc})") from None
             raise AssertionError("syntax check script did not throw")
@@ -530,7 +530,7 @@ class QuickJSEngine:
                 raise
             if error is not None:
                 del self._sources[key]
-                raise ExpressionError(_syntax_message(error, source))
+                raise ExpressionError(self._compile_error(error, source))
         weakref.finalize(compiled, self._forgotten.append, key)
         return compiled
 
@@ -725,6 +725,16 @@ class QuickJSEngine:
         if value is None and not compiled._throws:
             return self._out_of_memory()
         return JSError("Error", f"Uncaught {from_utf16(value) if value is not None else 'null'}")
+
+    def _compile_error(self, text: str, source: str) -> str:
+        """The message of a failed parse or definition: QuickJS's SyntaxError with the position,
+        or out of memory with the limit (quickjs-ng throws ``null`` when it runs out of memory
+        while building the error object, and no source can make the parser throw ``null``)."""
+        first = text.split("\n", 1)[0]
+        if first == "null" or "out of memory" in first:
+            return (f"InternalError: out of memory while compiling the expression "
+                    f"(limit {_size(self.limits.memory_limit)})")
+        return _syntax_message(text, source)
 
     def _out_of_memory(self) -> JSError:
         """After running out of memory the context may be unusable: it is replaced."""
