@@ -26,7 +26,12 @@ Limits (``QuickJSLimits``)
     on huge sparse arrays, BigInt arithmetic, regular-expression backtracking) are stopped too.
     ``time_limit <= 0`` disables the deadline. ``memory_limit`` (64 MiB) is the worker's QuickJS
     runtime limit; ``stack_limit`` (1 MiB) its stack. After an out-of-memory error or a crash the
-    worker is replaced as well.
+    worker is replaced as well, and so after *any* failure of a round trip with the worker (its
+    pipes could hold half a frame): the call raises ``JSError("InternalError", ...)``.
+    ``QuickJSLimits`` refuses (``LimitError``, a ValueError) a NaN or infinite time limit, one
+    above ``MAX_TIME_LIMIT`` (one day; ``poll()`` takes an int32 of milliseconds), a memory limit
+    below ``MIN_MEMORY_LIMIT`` (1 MiB: the sandbox's set-up needs it) and a stack limit below
+    ``MIN_STACK_LIMIT`` (64 KiB).
 
     ``in_process=True`` evaluates in this process instead (one context per thread, as before
     this design): about 10x cheaper per call, but the time limit is then quickjs-ng's interrupt
@@ -58,7 +63,9 @@ Errors
     ``JSError("InternalError", "out of memory (limit 64 MiB)")``; endless recursion QuickJS's
     ``RangeError: Maximum call stack size exceeded``. (quickjs-ng reports an out-of-memory that
     happens while it builds the error object as a thrown ``null``: a caught ``null`` is reported
-    as out of memory unless the expression's source contains ``throw``.)
+    as out of memory unless the expression's source contains ``throw``; while compiling it is
+    always out of memory, as ``ExpressionError("InternalError: out of memory while compiling
+    the expression (limit 1 MiB)")``.)
 
 Sandbox (defence in depth; the compile-time checks refuse these names first)
     See ``transpiler.qjs_sandbox``: dangerous globals removed, the Function constructors
