@@ -592,7 +592,7 @@ class QuickJSEngine:
         if sum(map(len, payloads)) > 32 * 1024:  # both pipes could fill up: one at a time
             return [_outcome(self._evaluate, compiled, args) for compiled, args in calls]
         replies: list[tuple[int, bytes]] = []
-        stopped: _Stopped | None = None
+        stopped: _Stopped | JSError | None = None
         limit = self.limits.time_limit
         with self._lock:
             try:
@@ -609,7 +609,10 @@ class QuickJSEngine:
                 self._box[0] = None
                 stopped = exc
             except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
-                raise self._abandon(exc) from exc
+                failure = self._abandon(exc)
+                if not isinstance(failure, JSError):
+                    raise failure from exc
+                stopped = failure  # the result of the call it hit
         results: list[Any] = []
         for (compiled, _), (status, data) in zip(calls, replies):
             current = self._box[0]
@@ -617,7 +620,7 @@ class QuickJSEngine:
             if self._box[0] is not current:  # that result replaced the worker (out of memory):
                 break  # the later ones ran in a context that may be unusable
         if stopped is not None and len(results) == len(replies):
-            results.append(self._stopped_error(stopped))
+            results.append(stopped if isinstance(stopped, JSError) else self._stopped_error(stopped))
         if len(results) < len(calls):  # after a timeout or a replacement: the rest anew
             results += self.evaluate_many(calls[len(results):])
         return results
