@@ -83,15 +83,16 @@ def _parser() -> argparse.ArgumentParser:
 def _limits(args: argparse.Namespace) -> Any:
     """The QuickJSLimits of ``--time-limit``/``--memory-limit`` (None: the defaults). Raises
     ``argparse.ArgumentError`` naming the option when QuickJSLimits refuses a value."""
-    if args.time_limit is None and args.memory_limit is None:
+    time_limit, memory_limit = getattr(args, "time_limit", None), getattr(args, "memory_limit", None)
+    if time_limit is None and memory_limit is None:  # not given, or a command without them
         return None
     from transpiler.quickjs_engine import LimitError, QuickJSLimits
 
     options = {}
-    if args.time_limit is not None:
-        options["time_limit"] = args.time_limit
-    if args.memory_limit is not None:
-        options["memory_limit"] = args.memory_limit
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+    if memory_limit is not None:
+        options["memory_limit"] = memory_limit
     try:
         return QuickJSLimits(**options)
     except LimitError as exc:
