@@ -104,16 +104,23 @@ def service_arguments(run: argparse.ArgumentParser) -> None:
 
 
 def _limits(args: argparse.Namespace) -> Any:
-    if args.time_limit is None and args.memory_limit is None:
+    """The QuickJSLimits of ``--time-limit``/``--memory-limit`` (None: the defaults). Raises
+    ``argparse.ArgumentError`` naming the option when QuickJSLimits refuses a value."""
+    time_limit, memory_limit = getattr(args, "time_limit", None), getattr(args, "memory_limit", None)
+    if time_limit is None and memory_limit is None:  # not given, or a command without them
         return None
-    from transpiler.quickjs_engine import QuickJSLimits
+    from transpiler.quickjs_engine import LimitError, QuickJSLimits
 
     options = {}
-    if args.time_limit is not None:
-        options["time_limit"] = args.time_limit
-    if args.memory_limit is not None:
-        options["memory_limit"] = args.memory_limit
-    return QuickJSLimits(**options)
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+    if memory_limit is not None:
+        options["memory_limit"] = memory_limit
+    try:
+        return QuickJSLimits(**options)
+    except LimitError as exc:
+        option = "--" + exc.field.replace("_", "-")
+        raise argparse.ArgumentError(None, f"argument {option}: {exc}") from None
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, BenthosPipeline | None] | None:
@@ -413,6 +420,10 @@ def _pump(processor: StreamProcessor, inp: IO[bytes], out: IO[bytes], args: argp
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        _limits(args)  # a bad limit is a usage error (exit 2), before anything is loaded
+    except argparse.ArgumentError as exc:
+        parser.error(str(exc))
     if args.command == "run":
         problem = connectors.check_arguments(args)
         if problem:

@@ -11,6 +11,7 @@ from typing import Any
 
 from runtime.encode import BadResult, value_bytes
 from runtime.uns import location_problem, path_problem, segment_problem, topic_problem
+from runtime.yaml12 import NullKey
 from transpiler import ExpressionError, compile_expression
 from transpiler.jslib.numbers import number_to_string
 from transpiler.policy import identifier_problem
@@ -85,7 +86,10 @@ def _flatten(node: Mapping, prefix: str, out: list[tuple[str, object]], errors: 
     it becomes the end of the output topic."""
     for key, value in node.items():
         if isinstance(key, bool) or not isinstance(key, (str, int)) or key == "":
-            errors.append(f"mapping '{prefix}{key}': a field name must be a non-empty string")
+            shown = "null" if key is None else key  # YAML's null keys print as written (NullKey)
+            got = "an empty string" if key == "" else _type_name(key)
+            errors.append(f"mapping '{prefix}{shown}': a field name must be a non-empty string, "
+                          f"got {got}")
             continue
         path = f"{prefix}{key}"
         problem = path_problem(str(key), "name")
@@ -140,7 +144,8 @@ def _shown(text: str) -> str:
 
 
 def _type_name(v: object) -> str:
-    return {list: "a list", dict: "a mapping", type(None): "null"}.get(type(v), type(v).__name__)
+    return {list: "a list", dict: "a mapping", type(None): "null", NullKey: "null"}.get(
+        type(v), type(v).__name__)
 
 
 def parse_config(config: object, *, engine: str = "auto", limits: Any = None,

@@ -11,7 +11,8 @@ import math
 from orjson import JSONEncodeError
 from orjson import dumps as _dumps
 
-from transpiler.jslib.jsjson import json_stringify
+from transpiler.errors import JSError
+from transpiler.jslib.jsjson import BIGINT_MESSAGE, json_stringify
 from transpiler.jslib.numbers import number_to_bytes, number_to_string
 from transpiler.jslib.values import UNDEFINED, JSFunction
 
@@ -36,7 +37,10 @@ def json_quote(s: str) -> bytes:
 
 
 def value_bytes(v: object) -> bytes:
-    """``JSON.stringify(v)`` for a mapping result, or ``BadResult`` when it produces no output."""
+    """``JSON.stringify(v)`` for a mapping result, or ``BadResult`` when it produces no output.
+
+    Raises ``JSError("TypeError", ...)`` where JSON.stringify throws: a BigInt (a Python
+    ``int``, at the top or nested), a result beyond the maximum string length."""
     cls = v.__class__
     if cls is float:
         if v - v == 0.0:  # type: ignore[operator]  # finite
@@ -52,11 +56,8 @@ def value_bytes(v: object) -> bytes:
         raise BadResult("result is undefined")
     if isinstance(v, JSFunction):
         raise BadResult("result is a function")
-    if cls is int:  # not produced by the engines, tolerated
-        try:
-            return value_bytes(float(v))  # type: ignore[arg-type]
-        except OverflowError:
-            return value_bytes(math.inf if v > 0 else -math.inf)  # type: ignore[operator]
+    if cls is int:  # a BigInt (numbers are floats): JSON.stringify throws, nested ones too
+        raise JSError("TypeError", BIGINT_MESSAGE)
     text = json_stringify(v)
     if text is UNDEFINED:
         raise BadResult(f"result cannot be serialised ({type(v).__name__})")

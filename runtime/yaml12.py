@@ -6,7 +6,8 @@ reads its file with Go's yaml.v3 (YAML 1.2), and a mapping leaf is a JavaScript 
 here the only implicit type is null (``~``, ``null``, ``Null``, ``NULL``, nothing: the YAML 1.2
 core schema); every other scalar, plain or quoted, is the string of its source text, and an
 explicit ``!!int``/``!!float``/``!!bool``/``!!timestamp`` tag keeps that text too. The merge key
-``<<`` (not YAML 1.2) is an ordinary key.
+``<<`` (not YAML 1.2) is an ordinary key. A null *key* becomes a ``NullKey`` that prints as
+written (``~``), so that errors name it as the user wrote it.
 
 A key given twice in one mapping is an error naming both lines (yaml.v3 refuses them as well);
 ``load`` returns these problems instead of raising, so they are reported together with every
@@ -25,7 +26,7 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
-__all__ = ["StrictLoader", "load"]
+__all__ = ["NullKey", "StrictLoader", "load"]
 
 _NULL = "tag:yaml.org,2002:null"
 
@@ -37,9 +38,38 @@ class _Resolver(BaseResolver):
 _Resolver.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
 
 
+class NullKey:
+    """A mapping *key* that YAML reads as null (``~:``, ``null:``, ``: x``), kept apart from any
+    string and printed as written, so that an error names the key the user wrote (``~``), not
+    Python's ``None``. Each one is its own key (two in one mapping are duplicates anyway)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
 class _Constructor(SafeConstructor):
     def construct_text(self, node: ScalarNode) -> str:
         return self.construct_scalar(node)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict:
+        for i, (key, value) in enumerate(node.value):
+            if isinstance(key, ScalarNode) and key.tag == _NULL:
+                node.value[i] = (ScalarNode(_NULL_KEY, key.value, key.start_mark, key.end_mark), value)
+        return super().construct_mapping(node, deep)
+
+    def construct_null_key(self, node: ScalarNode) -> NullKey:
+        return NullKey(node.value)
+
+
+_NULL_KEY = "tag:streamproc,2026:null-key"
+_Constructor.add_constructor(_NULL_KEY, _Constructor.construct_null_key)
 
 
 for _tag in ("int", "float", "bool", "timestamp"):

@@ -198,3 +198,22 @@ def test_log_level_debug_shows_waiting(tmp_path):
                    "--log-level", "debug")
     assert r.returncode == 0
     assert b"DEBUG: cannot evaluate 'efficiency.percent' yet: waiting for" in r.stderr
+
+
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--time-limit", "inf", "time_limit"), ("--time-limit", "nan", "time_limit"),
+    ("--time-limit", "1e300", "time_limit"), ("--memory-limit", "1", "memory_limit"),
+    ("--memory-limit", "0", "memory_limit"), ("--memory-limit", "-5", "memory_limit"),
+])
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_out_of_range_limits_are_usage_errors(command, option, value, field, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, str(PUMP_YAML), option, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}: {field}: invalid value" in err and "expected" in err
+
+
+def test_limits_in_range_are_accepted(capsys):
+    assert main(["check", str(PUMP_YAML), "--time-limit", "0", "--memory-limit", str(1 << 20)]) == 0
+    assert main(["check", str(PUMP_YAML), "--time-limit", "-1", "--memory-limit", str(1 << 30)]) == 0

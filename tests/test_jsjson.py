@@ -30,9 +30,19 @@ def check_stringify(cases: list[tuple]) -> None:
             got = py_call(json_stringify, variant)
             if isinstance(got, str):
                 got = to_utf16(got)  # QuickJS's string comes back in UTF-16 form
-            if not same(got, exp):
+            if not same(got, exp) and not _number_deviation(got, exp):
                 bad.append((variant, got, exp))
     assert_no_mismatches(bad)
+
+
+def _number_deviation(got, exp) -> bool:
+    """QuickJS printed a number with 17 digits where fewer round-trip (the listed deviation,
+    conformance/quickjs_deviations.py): ours must be QuickJS's text with exactly those numbers
+    re-printed shortest (the shortest digits themselves are checked against V8 in
+    tests/test_numbers.py)."""
+    from conformance.quickjs_deviations import shortest_reprint_equal
+
+    return isinstance(got, str) and isinstance(exp, str) and shortest_reprint_equal(exp, got)
 
 
 def check_parse(texts: list[str]) -> None:

@@ -694,3 +694,50 @@ def test_process_batch_restores_the_garbage_collector_state():
     with pytest.raises(OSError):
         p.process_batch(failing())  # not a message's fault: propagates, the GC is back on
     assert gc.isenabled()
+
+
+# ---- BigInt results: JSON.stringify throws a TypeError for a BigInt, so no output -------------
+
+BIGINT_RESULTS = ["2n ** 64n + 1n + BigInt(press)", "BigInt(press)", "[press, 1n]",
+                  "({a: {b: [BigInt(press)]}})", "[press, {c: 2n ** 70n}]"]
+
+
+@pytest.mark.parametrize("engine", ["auto", "quickjs"])
+@pytest.mark.parametrize("expr", BIGINT_RESULTS)
+def test_a_bigint_result_is_a_mapping_error_on_every_path(engine, expr, caplog):
+    with pytest.raises(quickjs.JSException, match="^TypeError: "):  # the oracle throws too
+        js(f"JSON.stringify({{value: ({expr.replace('press', '3')}), timestamp_ms: {TS}}})")
+    cfg = config({"b": expr, "ok": "press + 1"})
+    payload = orjson.dumps({"value": 3, "timestamp_ms": TS})
+    expected = js_payload("3 + 1")
+    p = StreamProcessor(cfg, engine=engine)
+    with caplog.at_level(logging.WARNING, logger="runtime"):
+        out = p.process(Message(payload, {"umh_topic": PRESS}))
+    assert [(m.meta["umh_topic"], m.payload) for m in out] == [(OUT + "ok", expected)]
+    assert f"mapping 'b' ({expr}) failed: TypeError: Do not know how to serialize a BigInt" in caplog.text
+    assert p.metrics.mapping_errors == 1
+    p = StreamProcessor(cfg, engine=engine)
+    assert p.process_records([(PRESS, payload, None)]) == [(OUT + "ok", expected, None)]
+    assert p.metrics.mapping_errors == 1
+    p = StreamProcessor(cfg, engine=engine)
+    lines = b"".join(p.write_json_lines([(payload, {"umh_topic": PRESS})])).splitlines()
+    assert [orjson.loads(x) for x in lines] == [
+        {"payload": expected.decode(), "meta": {"umh_topic": OUT + "ok"}}]
+    assert p.metrics.mapping_errors == 1
+
+
+@pytest.mark.parametrize("engine", ["auto", "quickjs"])
+@pytest.mark.parametrize("expr", ["1n", "[1, {a: 2n}]", "2n ** 64n + 1n"])
+def test_a_static_bigint_is_refused_at_load(engine, expr):
+    with pytest.raises(ConfigError) as info:
+        StreamProcessor(config({"s": expr, "ok": "press + 1"}), engine=engine)
+    assert f"mapping 's' ({expr}): " in str(info.value)
+    assert "TypeError: Do not know how to serialize a BigInt" in str(info.value)
+    assert "never produce output" in str(info.value)
+
+
+@pytest.mark.parametrize("v", [1, -(2**64), [1.0, 2], {"a": [0]}, [{"b": {"c": 10**30}}]])
+def test_value_bytes_refuses_a_bigint_anywhere(v):
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the JSError is checked below
+        value_bytes(v)
+    assert (info.value.name, info.value.message) == ("TypeError", "Do not know how to serialize a BigInt")

@@ -11,8 +11,8 @@ import _quickjs
 import pytest
 
 from runtime import Message, StreamProcessor
-from transpiler import compile_expression
-from transpiler.errors import JSError
+from transpiler import compile_expression, quickjs_engine
+from transpiler.errors import ExpressionError, JSError
 from transpiler.jslib.values import UNDEFINED
 from transpiler.qjs_sandbox import Sandbox
 from transpiler.quickjs_engine import QuickJSEngine, QuickJSLimits
@@ -39,7 +39,9 @@ def _cpu_seconds(pid: int) -> float:
 
 @pytest.mark.parametrize("src", [
     'new Array(1_000_000_000) + ""',            # QuickJS does not poll its interrupt handler here
-    "new Array(3e7).join().length",
+    # a join that builds nothing: ~15 s of a C loop that never polls the interrupt handler (30x
+    # the limit; 3e7 elements took 0.47-0.49 s, too close to it) and no memory to run out of
+    "new Array(1e9).join('').length",
     "(10n ** 300000n).toString().length",        # BigInt arithmetic and conversion
     "/(a+)+$/.test('a'.repeat(40) + 'b')",       # catastrophic backtracking
     "(() => { for (;;) {} })()",
@@ -436,4 +438,121 @@ def test_evaluate_many_equals_one_by_one_and_keeps_each_deadline():
         assert elapsed < runaways * 1.5 * LIMIT + 0.5
     assert many[0] == 4.0 and many[3] == "2!" and isinstance(many[2], JSError)
     assert many[5] == {"p": 2.0, "q": [2.0, UNDEFINED]}
+    engine.close()
+
+
+# --- limits are validated; any failure of a round trip replaces the worker -----------------------
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("time_limit", float("nan")), ("time_limit", float("inf")), ("time_limit", float("-inf")),
+    ("time_limit", 1e10), ("time_limit", 1e300), ("time_limit", "1"), ("time_limit", True),
+    ("memory_limit", 1), ("memory_limit", 0), ("memory_limit", -5), ("memory_limit", 2**64),
+    ("memory_limit", 1.5e7), ("stack_limit", 0), ("stack_limit", -1), ("stack_limit", 1024),
+])
+def test_limits_out_of_range_are_refused_naming_field_and_value(field, value):
+    with pytest.raises(ValueError, match=f"^{field}: invalid value ") as info:
+        QuickJSLimits(**{field: value})
+    assert repr(value) in str(info.value) and "expected" in str(info.value)
+    assert info.value.field == field
+
+
+def test_extreme_valid_limits_work():
+    """<= 0 still means no time limit; the largest accepted one does not overflow the wait;
+    the smallest memory and stack limits still run the sandbox and report errors by name."""
+    for limits in (QuickJSLimits(time_limit=0), QuickJSLimits(time_limit=-1.0),
+                   QuickJSLimits(time_limit=quickjs_engine.MAX_TIME_LIMIT),
+                   QuickJSLimits(memory_limit=quickjs_engine.MIN_MEMORY_LIMIT,
+                                 stack_limit=quickjs_engine.MIN_STACK_LIMIT)):
+        engine = QuickJSEngine(limits)
+        assert engine.compile("x + 1", ("x",))(1) == 2.0
+        with pytest.raises(JSError, match="^ReferenceError: nope is not defined$"):
+            engine.compile("nope", ())()
+        assert engine.compile("x + 1", ("x",))(2) == 3.0
+        engine.close()
+
+
+def test_a_too_large_time_limit_no_longer_desynchronises_the_pipe():
+    """The reviewer's case: time_limit=1e10 made poll() raise OverflowError mid round trip and
+    every later call read the previous reply. Now refused; at the bound it works."""
+    with pytest.raises(ValueError, match="time_limit"):
+        QuickJSLimits(time_limit=1e10)
+    engine = QuickJSEngine(QuickJSLimits(time_limit=quickjs_engine.MAX_TIME_LIMIT))
+    f = engine.compile("x + 1", ("x",))
+    assert [f(i) for i in range(5)] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    engine.close()
+
+
+@pytest.mark.parametrize("many", [False, True])
+@pytest.mark.parametrize("exc", [OverflowError("timeout is too large"), ValueError("boom"),
+                                 KeyboardInterrupt()])
+def test_any_exception_in_the_round_trip_replaces_the_worker(monkeypatch, exc, many):
+    engine = QuickJSEngine(FAST)
+    f = engine.compile("x + 1", ("x",))
+    g = engine.compile("x * 10", ("x",))
+    assert f(1) == 2.0
+    pid = engine.worker_pid
+    real_reply = quickjs_engine._Worker.reply
+    calls = []
+
+    def failing_reply(self, deadline):
+        calls.append(1)
+        if len(calls) == 2:  # the first reply was read, the second is left in the pipe
+            raise exc
+        return real_reply(self, deadline)
+
+    monkeypatch.setattr(quickjs_engine._Worker, "reply", failing_reply)
+    if isinstance(exc, KeyboardInterrupt):  # not an error of the call: re-raised as it is
+        with pytest.raises(KeyboardInterrupt):
+            engine.evaluate_many([(f, (2,)), (g, (2,))]) if many else (f(2), f(3))
+    else:
+        if many:  # the first result was read; the second call is the one that failed
+            first, error = engine.evaluate_many([(f, (2,)), (g, (2,))])
+            assert first == 3.0
+        else:
+            assert f(2) == 3.0
+            with pytest.raises(JSError) as info:
+                f(3)
+            error = info.value
+        assert error.name == "InternalError"
+        assert f"{type(exc).__name__}: {exc}" in error.message
+        assert "worker was replaced" in error.message
+    assert engine.worker_pid is None and not _alive(pid)
+    monkeypatch.setattr(quickjs_engine._Worker, "reply", real_reply)
+    assert [f(4), g(5), f(6)] == [5.0, 50.0, 7.0]  # in step again, in a new worker
+    assert engine.evaluate_many([(f, (1,)), (g, (1,))]) == [2.0, 10.0]
+    engine.close()
+
+
+def test_a_worker_that_cannot_start_is_a_js_error_and_compile_forgets_the_function(monkeypatch):
+    engine = QuickJSEngine(FAST)
+
+    def broken(self, limits):
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(quickjs_engine._Worker, "__init__", broken)
+    with pytest.raises(JSError, match=r"^InternalError: .*OSError: no processes left"):
+        engine.compile("1 + 1", ())
+    assert engine._sources == {}
+    monkeypatch.undo()
+    assert engine.compile("1 + 1", ())() == 2.0
+    engine.close()
+
+
+@pytest.mark.parametrize("src", [
+    pytest.param("[" + ",".join(f"'s{i}'" for i in range(30000)) + "].length",
+                 id="parsing-runs-out"),
+    "(() => { const a = []; for (;;) a.push({a}); })()",
+    "'x'.repeat(1 << 19).split('').length",
+    "Array.from({length: 1e6}, (_, i) => 'k' + i).length",
+    "JSON.stringify(Array.from({length: 1e5}, (_, i) => ({i})))",
+])
+def test_out_of_memory_is_always_reported_as_such_with_the_limit(src):
+    """Whether QuickJS runs out while parsing, running, or building the error object (then it
+    throws null), the message is out of memory with the limit, never ``null``."""
+    engine = QuickJSEngine(QuickJSLimits(memory_limit=quickjs_engine.MIN_MEMORY_LIMIT))
+    with pytest.raises((ExpressionError, JSError)) as info:
+        engine.compile(src, ())()
+    assert "out of memory" in str(info.value) and "(limit 1 MiB)" in str(info.value)
+    assert "null" not in str(info.value)
+    assert engine.compile("x + 1", ("x",))(1) == 2.0  # and the engine goes on
     engine.close()

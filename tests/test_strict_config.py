@@ -173,3 +173,43 @@ def test_every_problem_at_once(tmp_path):
 def test_examples_load_under_the_strict_rules(name):
     p = StreamProcessor.from_yaml(ROOT / "examples" / name)
     assert p.describe()
+
+
+# ---- a null key is named as written, wherever it stands ------------------------------------------
+
+@pytest.mark.parametrize("written", ["~", "null", "Null", "NULL"])
+def test_a_null_mapping_key_is_named_as_written(tmp_path, written):
+    errors = errors_of(tmp_path, HEAD + f"mapping:\n  {written}: press + 1\n  ok: press\n"
+                                        f"  a:\n    {written}: press\n")
+    assert errors == [f"mapping '{written}': a field name must be a non-empty string, got null",
+                      f"mapping 'a.{written}': a field name must be a non-empty string, got null"]
+
+
+def test_an_empty_explicit_key_is_null_too_and_a_quoted_tilde_is_a_string(tmp_path):
+    errors = errors_of(tmp_path, HEAD + "mapping:\n  ? \n  : press\n  ok: press\n")
+    assert errors == ["mapping '': a field name must be a non-empty string, got null"]
+    errors = errors_of(tmp_path, HEAD + 'mapping:\n  "~": press\n')
+    assert len(errors) == 1 and errors[0].startswith("mapping '~': name '~' contains '~'")
+
+
+def test_null_keys_elsewhere_are_named_as_written(tmp_path):
+    errors = errors_of(tmp_path, HEAD.replace("sources:\n", "~: 1\nsources:\n  ~: umh.v1.a._raw.x\n")
+                       + "mapping:\n  ok: press\n")
+    assert errors[0] == "~: unknown field (expected one of: mode, output_topic, model, sources, mapping)"
+    assert errors[1] == "sources.~: alias must be a valid JavaScript identifier"
+    assert all("None" not in e for e in errors)
+
+
+def test_a_null_key_of_a_python_dict_says_null():
+    cfg = {"output_topic": "umh.v1.a", "model": {"name": "p", "version": "v1"},
+           "sources": {"press": "umh.v1.a._raw.p"}, "mapping": {None: "press", "ok": "press"}}
+    with pytest.raises(ConfigError) as e:
+        StreamProcessor(cfg)
+    assert e.value.errors == ["mapping 'null': a field name must be a non-empty string, got null"]
+
+
+def test_null_values_are_still_none(tmp_path):
+    data, problems = load("a: ~\nb: null\n~: x\n")
+    assert problems == []
+    assert [data["a"], data["b"]] == [None, None]
+    assert [str(k) for k in data] == ["a", "b", "~"]

@@ -26,7 +26,12 @@ Limits (``QuickJSLimits``)
     on huge sparse arrays, BigInt arithmetic, regular-expression backtracking) are stopped too.
     ``time_limit <= 0`` disables the deadline. ``memory_limit`` (64 MiB) is the worker's QuickJS
     runtime limit; ``stack_limit`` (1 MiB) its stack. After an out-of-memory error or a crash the
-    worker is replaced as well.
+    worker is replaced as well, and so after *any* failure of a round trip with the worker (its
+    pipes could hold half a frame): the call raises ``JSError("InternalError", ...)``.
+    ``QuickJSLimits`` refuses (``LimitError``, a ValueError) a NaN or infinite time limit, one
+    above ``MAX_TIME_LIMIT`` (one day; ``poll()`` takes an int32 of milliseconds), a memory limit
+    below ``MIN_MEMORY_LIMIT`` (1 MiB: the sandbox's set-up needs it) and a stack limit below
+    ``MIN_STACK_LIMIT`` (64 KiB).
 
     ``in_process=True`` evaluates in this process instead (one context per thread, as before
     this design): about 10x cheaper per call, but the time limit is then quickjs-ng's interrupt
@@ -58,7 +63,9 @@ Errors
     ``JSError("InternalError", "out of memory (limit 64 MiB)")``; endless recursion QuickJS's
     ``RangeError: Maximum call stack size exceeded``. (quickjs-ng reports an out-of-memory that
     happens while it builds the error object as a thrown ``null``: a caught ``null`` is reported
-    as out of memory unless the expression's source contains ``throw``.)
+    as out of memory unless the expression's source contains ``throw``; while compiling it is
+    always out of memory, as ``ExpressionError("InternalError: out of memory while compiling
+    the expression (limit 1 MiB)")``.)
 
 Sandbox (defence in depth; the compile-time checks refuse these names first)
     See ``transpiler.qjs_sandbox``: dangerous globals removed, the Function constructors
@@ -106,7 +113,7 @@ from transpiler.policy import is_identifier_name
 from transpiler.qjs_sandbox import Sandbox
 
 __all__ = [
-    "QuickJSLimits", "QuickJSEngine", "default_engine",
+    "QuickJSLimits", "LimitError", "QuickJSEngine", "default_engine",
 ]
 
 
@@ -118,6 +125,36 @@ class QuickJSLimits:
     memory_limit: int = 64 * 1024 * 1024  # bytes, per engine's QuickJS runtime
     stack_limit: int = 1024 * 1024  # bytes
     in_process: bool = False  # trusted mappings only: no worker, CPU-time interrupt handler
+
+    def __post_init__(self) -> None:
+        """Refuse limits the engine cannot honour (raises ``LimitError``, a ValueError naming
+        the field, the value and what is expected): a NaN or infinite time limit, one above
+        ``MAX_TIME_LIMIT`` (``poll()`` takes an int32 of milliseconds), a memory limit below
+        ``MIN_MEMORY_LIMIT`` (the sandbox's own set-up needs about 1 MiB: below it every error
+        would be an out-of-memory), a stack limit below ``MIN_STACK_LIMIT``."""
+        t = self.time_limit
+        if t.__class__ is bool or not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise LimitError("time_limit", t, "a finite number of seconds (<= 0: no limit)")
+        if t > MAX_TIME_LIMIT:
+            raise LimitError("time_limit", t, f"at most {MAX_TIME_LIMIT:g} seconds (<= 0: no limit)")
+        for name, minimum in (("memory_limit", MIN_MEMORY_LIMIT), ("stack_limit", MIN_STACK_LIMIT)):
+            v = getattr(self, name)
+            if v.__class__ is bool or not isinstance(v, int) or not minimum <= v <= sys.maxsize:
+                raise LimitError(name, v, f"an integer number of bytes from {minimum} "
+                                          f"({_size(minimum)}) to {sys.maxsize}")
+
+
+MAX_TIME_LIMIT = 86400.0  # seconds: one day per evaluation; a longer one is no limit at all
+MIN_MEMORY_LIMIT = 1024 * 1024  # bytes
+MIN_STACK_LIMIT = 64 * 1024  # bytes
+
+
+class LimitError(ValueError):
+    """A ``QuickJSLimits`` field out of range; ``field`` is its name."""
+
+    def __init__(self, field: str, value: Any, expected: str) -> None:
+        super().__init__(f"{field}: invalid value {value!r}; expected {expected}")
+        self.field = field
 
 
 _THROW_HINT = re.compile(r"\bthrow\b")
@@ -464,7 +501,7 @@ class QuickJSEngine:
                 text = str(exc)
                 if text.startswith("0\n"):
                     continue
-                raise ExpressionError(_syntax_message(text, source)) from None
+                raise ExpressionError(self._compile_error(text, source)) from None
             except UnicodeError as exc:  # lone surrogates cannot be passed as UTF-8
                 raise ExpressionError(f"SyntaxError: invalid character in expression ({exc})") from None
             raise AssertionError("syntax check script did not throw")
@@ -473,7 +510,8 @@ class QuickJSEngine:
         """Compile ``source`` once into ``function(<params>) { "use strict"; return (<source>); }``
         and return a Python callable taking the params positionally.
 
-        Raises ExpressionError for a syntax error or a bad parameter name. The function is
+        Raises ExpressionError for a syntax error or a bad parameter name, JSError
+        ("InternalError") when the worker cannot be started or fails. The function is
         defined in the worker now (starting it if needed) and again in every worker that
         replaces it.
         """
@@ -489,13 +527,17 @@ class QuickJSEngine:
         key = compiled._key
         with self._lock:
             self._sources[key] = function_source  # first: a worker started meanwhile gets it
-            if self._in_process:
-                error = self._sandbox().define(key, function_source.decode())
-            else:
-                error = self._define(key, function_source)
+            try:
+                if self._in_process:
+                    error = self._sandbox().define(key, function_source.decode())
+                else:
+                    error = self._define(key, function_source)
+            except BaseException:
+                del self._sources[key]
+                raise
             if error is not None:
                 del self._sources[key]
-                raise ExpressionError(_syntax_message(error, source))
+                raise ExpressionError(self._compile_error(error, source))
         weakref.finalize(compiled, self._forgotten.append, key)
         return compiled
 
@@ -529,6 +571,8 @@ class QuickJSEngine:
             except _Stopped as stopped:
                 self._box[0] = None  # the next call starts a new worker
                 raise self._stopped_error(stopped) from None
+            except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
+                raise self._abandon(exc) from exc
         return self._decode(status == 0, data, compiled)
 
     def evaluate_many(self, calls: Sequence[tuple[CompiledExpression, tuple]]) -> list[Any]:
@@ -548,7 +592,7 @@ class QuickJSEngine:
         if sum(map(len, payloads)) > 32 * 1024:  # both pipes could fill up: one at a time
             return [_outcome(self._evaluate, compiled, args) for compiled, args in calls]
         replies: list[tuple[int, bytes]] = []
-        stopped: _Stopped | None = None
+        stopped: _Stopped | JSError | None = None
         limit = self.limits.time_limit
         with self._lock:
             try:
@@ -564,6 +608,11 @@ class QuickJSEngine:
             except _Stopped as exc:
                 self._box[0] = None
                 stopped = exc
+            except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
+                failure = self._abandon(exc)
+                if not isinstance(failure, JSError):
+                    raise failure from exc
+                stopped = failure  # the result of the call it hit
         results: list[Any] = []
         for (compiled, _), (status, data) in zip(calls, replies):
             current = self._box[0]
@@ -571,7 +620,7 @@ class QuickJSEngine:
             if self._box[0] is not current:  # that result replaced the worker (out of memory):
                 break  # the later ones ran in a context that may be unusable
         if stopped is not None and len(results) == len(replies):
-            results.append(self._stopped_error(stopped))
+            results.append(stopped if isinstance(stopped, JSError) else self._stopped_error(stopped))
         if len(results) < len(calls):  # after a timeout or a replacement: the rest anew
             results += self.evaluate_many(calls[len(results):])
         return results
@@ -598,6 +647,19 @@ class QuickJSEngine:
         return JSError("InternalError", f"the QuickJS worker process stopped ({stopped.reason}); "
                                         "a new one is started for the next evaluation")
 
+    def _abandon(self, exc: BaseException) -> BaseException:
+        """After an unexpected failure in a round trip with the worker (caller holds the lock):
+        kill the worker, whose pipes may hold half a frame, so that the next call starts a new
+        one; the exception to raise (an interrupt such as KeyboardInterrupt is re-raised)."""
+        worker = self._box[0]
+        self._box[0] = None
+        if worker is not None:
+            worker.kill()
+        if not isinstance(exc, Exception):
+            return exc
+        return JSError("InternalError", f"the round trip to the QuickJS worker failed "
+                                        f"({type(exc).__name__}: {exc}); the worker was replaced")
+
     def _start(self) -> _Worker:
         """A new worker with every live compiled function defined (caller holds the lock)."""
         worker = _Worker(self.limits)
@@ -615,11 +677,13 @@ class QuickJSEngine:
                 worker = self._box[0] or self._start()
                 status, data = worker.request(_DEFINE, key, function_source,
                                               time.monotonic() + _START_TIMEOUT)
-            except _Stopped:
+            except _Stopped as stopped:
                 self._box[0] = None
                 if attempt == 2:
-                    raise
+                    raise self._stopped_error(stopped) from None
                 continue
+            except BaseException as exc:  # noqa: BLE001 - the pipe may be mid-frame: replace it
+                raise self._abandon(exc) from exc
             return None if status == 0 else data.decode("utf-8", "surrogatepass")
         raise AssertionError("unreachable")
 
@@ -671,6 +735,16 @@ class QuickJSEngine:
         if value is None and not compiled._throws:
             return self._out_of_memory()
         return JSError("Error", f"Uncaught {from_utf16(value) if value is not None else 'null'}")
+
+    def _compile_error(self, text: str, source: str) -> str:
+        """The message of a failed parse or definition: QuickJS's SyntaxError with the position,
+        or out of memory with the limit (quickjs-ng throws ``null`` when it runs out of memory
+        while building the error object, and no source can make the parser throw ``null``)."""
+        first = text.split("\n", 1)[0]
+        if first == "null" or "out of memory" in first:
+            return (f"InternalError: out of memory while compiling the expression "
+                    f"(limit {_size(self.limits.memory_limit)})")
+        return _syntax_message(text, source)
 
     def _out_of_memory(self) -> JSError:
         """After running out of memory the context may be unusable: it is replaced."""

@@ -73,11 +73,14 @@ def _number(v: float) -> str:
     return "null"
 
 
-def _int_number(v: int) -> str:
-    try:
-        return _number(float(v))
-    except OverflowError:
-        return "null"
+# SerializeJSONProperty (ECMA-262 25.5.2.2) step 11: a BigInt throws. A Python int is a BigInt
+# (numbers are floats everywhere; QuickJS returns a BigInt as an int). The message is V8's and
+# goja's (the Go stream_processor's engine); QuickJS says "BigInt are forbidden in JSON.stringify".
+BIGINT_MESSAGE = "Do not know how to serialize a BigInt"
+
+
+def _bigint(v: int) -> str:
+    raise JSError("TypeError", BIGINT_MESSAGE)
 
 
 def _is_index(k: Any) -> bool:
@@ -164,7 +167,7 @@ def _compact(v: Any, key: Any = "", to_json: bool = True) -> str | None:
         out[-1] = "]"
         return "".join(out)
     if cls is int:
-        return _int_number(v)
+        return _bigint(v)
     return None  # undefined, functions
 
 
