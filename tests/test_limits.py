@@ -439,7 +439,7 @@ def test_json_value_bound_is_an_upper_bound(value, pretty):
     """The bound counts structure only (separators inside strings do not count)."""
     text = json.dumps(value, indent=1 if pretty else None)
     n = _count_values(value)
-    assert n <= json_value_bound(text) <= 2 * n
+    assert n <= json_value_bound(text) <= 3 * n  # a value, a member, an empty array: one each
 
 
 def test_json_value_cap_applies_to_long_texts(monkeypatch):
