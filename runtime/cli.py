@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import gc
 import logging
+import math
 import os
 import sys
 import time
@@ -87,17 +88,52 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _port(text: str) -> int:
+    """argparse type of a TCP port: an integer 0-65535 (0: a free one)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}; expected an integer 0-65535") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}; expected an integer 0-65535")
+    return port
+
+
+def _seconds(text: str) -> float:
+    """argparse type of an interval: a finite number of seconds, at least 0.1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.1 <= value < 1e9:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"invalid interval {text!r}; expected a number of seconds "
+                                         f"from 0.1 to 1e9")
+    return value
+
+
+def _milliseconds(text: str) -> float:
+    """argparse type of a threshold in ms: a finite number >= 0 (0: never)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < 1e9:
+        raise argparse.ArgumentTypeError(f"invalid threshold {text!r}; expected milliseconds from 0 to 1e9")
+    return value
+
+
 def service_arguments(run: argparse.ArgumentParser) -> None:
     """Running as a service: metrics, slow evaluations, periodic counters."""
     g = run.add_argument_group("service")
-    g.add_argument("--metrics-port", type=int, metavar="PORT",
+    g.add_argument("--metrics-port", type=_port, metavar="PORT",
                    help="serve Prometheus /metrics, /health and /ready on this port (0: a free one)")
     g.add_argument("--metrics-address", default="0.0.0.0", metavar="HOST",
                    help="address the metrics server listens on (default: 0.0.0.0)")
-    g.add_argument("--slow-evaluation-ms", type=float, default=DEFAULT_SLOW_THRESHOLD * 1000, metavar="MS",
+    g.add_argument("--slow-evaluation-ms", type=_milliseconds, default=DEFAULT_SLOW_THRESHOLD * 1000,
+                   metavar="MS",
                    help="warn (rate-limited, naming the mapping) when one evaluation takes longer "
                         "(default: 10; 0: never; evaluations are timed in sampled batches, see README)")
-    g.add_argument("--stats-interval", type=float, metavar="SECONDS",
+    g.add_argument("--stats-interval", type=_seconds, metavar="SECONDS",
                    help="print the counters every SECONDS to stderr (JSON Lines and connectors)")
     g.add_argument("--no-progress", action="store_true",
                    help="no self-replacing progress line when stderr is a terminal")

@@ -35,8 +35,8 @@ class _SetSpec:
 class ProcessorSet:
     """``ProcessorSet([p0, p1, ...])``: every message goes to every processor, in list order.
 
-    ``process_batch`` returns the outputs of processor 0 for the whole batch, then those of
-    processor 1, and so on (each processor's outputs keep the input order). ``metrics`` sums the
+    ``process_batch`` (and the record and JSON Lines paths) return the outputs in input order,
+    each input's outputs processor by processor, as ``process`` gives. ``metrics`` sums the
     processors' counters field by field (so ``messages_in`` counts a message once per processor);
     ``processors`` gives each one's own.
     """
@@ -56,32 +56,34 @@ class ProcessorSet:
             out += p.process(message)
         return out
 
-    def process_batch(self, messages: Iterable[Message]) -> list[Message]:
-        """Process messages with every processor; the outputs of each, processor by processor."""
-        if not isinstance(messages, list | tuple):
-            messages = list(messages)
-        out: list[Message] = []
-        for p in self.processors:
-            out += p.process_batch(messages)
+    def _interleaved(self, method: str, items: Iterable[Any]) -> list[Any]:
+        """Each input's outputs from every processor (processor by processor), inputs in order:
+        the same outputs in the same order whatever the batching. With several processors each
+        input is a batch of one per processor; with one, the batch goes through as it is."""
+        if not isinstance(items, list | tuple):
+            items = list(items)
+        calls = [getattr(p, method) for p in self.processors]
+        if len(calls) == 1:
+            return calls[0](items)
+        out: list[Any] = []
+        for item in items:
+            one = (item,)
+            for call in calls:
+                out += call(one)
         return out
+
+    def process_batch(self, messages: Iterable[Message]) -> list[Message]:
+        """Process messages with every processor: the outputs of all inputs, in input order
+        (an input's outputs processor by processor), as ``process`` on each message gives."""
+        return self._interleaved("process_batch", messages)
 
     def process_records(self, records: Iterable[Any]) -> list[Any]:
-        """``StreamProcessor.process_records`` of every processor, processor by processor."""
-        if not isinstance(records, list | tuple):
-            records = list(records)
-        out: list[Any] = []
-        for p in self.processors:
-            out += p.process_records(records)
-        return out
+        """``StreamProcessor.process_records`` of every processor, in input order."""
+        return self._interleaved("process_records", records)
 
     def write_json_lines(self, entries: Iterable[Any]) -> list[bytes]:
-        """``StreamProcessor.write_json_lines`` of every processor, processor by processor."""
-        if not isinstance(entries, list | tuple):
-            entries = list(entries)
-        out: list[bytes] = []
-        for p in self.processors:
-            out += p.write_json_lines(entries)
-        return out
+        """``StreamProcessor.write_json_lines`` of every processor, in input order."""
+        return self._interleaved("write_json_lines", entries)
 
     @property
     def metrics(self) -> Metrics:

@@ -86,8 +86,20 @@ def test_two_stream_processors_each_run_on_the_same_input(tmp_path):
     # each entry alone, on every message, gives exactly what the set gives for that processor
     lines = [m for m in _messages(both_jsonl(tmp_path))]
     together = processor.process_batch(lines)
-    alone = [StreamProcessor(c).process_batch(lines) for _, c in pipeline.processors]
-    assert together == alone[0] + alone[1]
+    alone = [StreamProcessor(c) for _, c in pipeline.processors]
+    # in input order, each input's outputs processor by processor: what process() gives
+    assert together == [o for m in lines for p in alone for o in p.process(m)]
+    assert len(together) == sum(p.metrics.outputs for p in alone) > 0
+    # the same outputs whatever the batching (record and JSON Lines paths too)
+    again, _ = load(TWO, environ={})
+    assert [o for i in range(0, len(lines), 7) for o in again.process_batch(lines[i:i + 7])] == together
+    records = [(m.meta["umh_topic"], m.payload, None) for m in lines if "umh_topic" in m.meta]
+    fresh, _ = load(TWO, environ={})
+    whole = fresh.process_records(records)
+    fresh, _ = load(TWO, environ={})
+    split = [r for i in range(0, len(records), 5) for r in fresh.process_records(records[i:i + 5])]
+    assert whole == split
+    assert [(r[0], r[1]) for r in whole] == [(o.meta["umh_topic"], o.payload) for o in together]
     assert any(m.meta["umh_topic"].startswith(PUMP_OUT) for m in together)
     assert any(m.meta["umh_topic"].startswith(BOILER_OUT) for m in together)
     # the set's counters are the sums of its processors'

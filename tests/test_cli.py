@@ -217,3 +217,22 @@ def test_out_of_range_limits_are_usage_errors(command, option, value, field, cap
 def test_limits_in_range_are_accepted(capsys):
     assert main(["check", str(PUMP_YAML), "--time-limit", "0", "--memory-limit", str(1 << 20)]) == 0
     assert main(["check", str(PUMP_YAML), "--time-limit", "-1", "--memory-limit", str(1 << 30)]) == 0
+
+
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--metrics-port", "70000", "expected an integer 0-65535"),
+    ("--metrics-port", "-1", "expected an integer 0-65535"),
+    ("--metrics-port", "x", "expected an integer 0-65535"),
+    ("--stats-interval", "-1", "expected a number of seconds"),
+    ("--stats-interval", "0", "expected a number of seconds"),
+    ("--stats-interval", "inf", "expected a number of seconds"),
+    ("--stats-interval", "nan", "expected a number of seconds"),
+    ("--slow-evaluation-ms", "nan", "expected milliseconds"),
+    ("--slow-evaluation-ms", "-3", "expected milliseconds"),
+])
+def test_out_of_range_service_options_are_usage_errors(option, value, expected, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run", str(PUMP_YAML), "--input", str(EXAMPLES / "pump.jsonl"), option, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}:" in err and value in err and expected in err
