@@ -171,21 +171,31 @@ def _string(node: Mapping, key: str, where: str, errors: list[str]) -> str | Non
     return v
 
 
+def _uns_body(comp: tuple[str, object], kind: str, fields: tuple[str, ...],
+              errors: list[str]) -> Mapping | None:
+    """The body of an ``input``/``output`` component that must be ``uns``: its mapping (its
+    unknown fields reported), or None after reporting why not."""
+    name, body = comp
+    if name != "uns":
+        errors.append(f"{kind}: {kind} '{name}' is not supported ({SUPPORTED})")
+        return None
+    body = body if body is not None else {}
+    if not isinstance(body, Mapping):
+        errors.append(f"{kind}.uns: expected a mapping, got {type(body).__name__}")
+        return None
+    for key in body:
+        if key not in fields:
+            errors.append(f"{kind}.uns.{key}: unknown field (expected one of: {', '.join(fields)})")
+    return body
+
+
 def _parse_input(node: object, errors: list[str], notes: list[str]) -> UnsInput | None:
     comp = _component(node, "input", errors)
     if comp is None:
         return None
-    name, body = comp
-    if name != "uns":
-        errors.append(f"input: input '{name}' is not supported ({SUPPORTED})")
+    body = _uns_body(comp, "input", INPUT_FIELDS, errors)
+    if body is None:
         return None
-    body = body if body is not None else {}
-    if not isinstance(body, Mapping):
-        errors.append(f"input.uns: expected a mapping, got {type(body).__name__}")
-        return None
-    for key in body:
-        if key not in INPUT_FIELDS:
-            errors.append(f"input.uns.{key}: unknown field (expected one of: {', '.join(INPUT_FIELDS)})")
     patterns: list[str] = []
     for key in ("umh_topics", "umh_topic", "topic"):
         if key in body:
@@ -221,17 +231,9 @@ def _parse_output(node: object, errors: list[str], notes: list[str]) -> UnsOutpu
     comp = _component(node, "output", errors)
     if comp is None:
         return None
-    name, body = comp
-    if name != "uns":
-        errors.append(f"output: output '{name}' is not supported ({SUPPORTED})")
+    body = _uns_body(comp, "output", OUTPUT_FIELDS, errors)
+    if body is None:
         return None
-    body = body if body is not None else {}
-    if not isinstance(body, Mapping):
-        errors.append(f"output.uns: expected a mapping, got {type(body).__name__}")
-        return None
-    for key in body:
-        if key not in OUTPUT_FIELDS:
-            errors.append(f"output.uns.{key}: unknown field (expected one of: {', '.join(OUTPUT_FIELDS)})")
     topic = body.get("umh_topic")
     if topic is not None and topic.replace(" ", "") != DEFAULT_OUTPUT_UMH_TOPIC.replace(" ", ""):
         problem = topic_problem(topic, "topic") if isinstance(topic, str) else "not a string"

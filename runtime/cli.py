@@ -99,27 +99,22 @@ def _port(text: str) -> int:
     return port
 
 
-def _seconds(text: str) -> float:
-    """argparse type of an interval: a finite number of seconds, at least 0.1."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.1 <= value < 1e9:  # NaN fails too
-        raise argparse.ArgumentTypeError(f"invalid interval {text!r}; expected a number of seconds "
-                                         f"from 0.1 to 1e9")
-    return value
+def _number_in(low: float, high: float, what: str, unit: str):
+    """An argparse type: a number from ``low`` to ``high`` (NaN and infinities refused)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:  # NaN fails too
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}; expected {unit} from {low:g} "
+                                             f"to {high:g}")
+        return value
+    return parse
 
 
-def _milliseconds(text: str) -> float:
-    """argparse type of a threshold in ms: a finite number >= 0 (0: never)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value < 1e9:
-        raise argparse.ArgumentTypeError(f"invalid threshold {text!r}; expected milliseconds from 0 to 1e9")
-    return value
+_seconds = _number_in(0.1, 1e9, "interval", "a number of seconds")
+_milliseconds = _number_in(0.0, 1e9, "threshold", "milliseconds")
 
 
 def service_arguments(run: argparse.ArgumentParser) -> None:

@@ -554,6 +554,16 @@ class QuickJSEngine:
 
     # -- evaluation -------------------------------------------------------------------------
 
+    def _ready_worker(self) -> Any:
+        """The running worker (started if needed) after it forgot the functions whose
+        expressions were collected. Called with the lock held."""
+        worker = self._box[0] or self._start()
+        while self._forgotten:
+            key = self._forgotten.pop()
+            self._sources.pop(key, None)
+            worker.send(_FORGET, key, b"")
+        return worker
+
     def _evaluate(self, compiled: CompiledExpression, args: tuple) -> Any:
         if self._in_process:
             return self._call_in_process(compiled, args)
@@ -561,11 +571,7 @@ class QuickJSEngine:
         limit = self.limits.time_limit
         with self._lock:
             try:
-                worker = self._box[0] or self._start()
-                while self._forgotten:
-                    key = self._forgotten.pop()
-                    self._sources.pop(key, None)
-                    worker.send(_FORGET, key, b"")
+                worker = self._ready_worker()
                 deadline = time.monotonic() + limit if limit > 0 else None
                 status, data = worker.request(_CALL, compiled._key, payload, deadline)
             except _Stopped as stopped:
@@ -596,11 +602,7 @@ class QuickJSEngine:
         limit = self.limits.time_limit
         with self._lock:
             try:
-                worker = self._box[0] or self._start()
-                while self._forgotten:
-                    key = self._forgotten.pop()
-                    self._sources.pop(key, None)
-                    worker.send(_FORGET, key, b"")
+                worker = self._ready_worker()
                 worker.send_many([(_CALL, c._key, p) for (c, _), p in zip(calls, payloads)])
                 for _ in calls:
                     deadline = time.monotonic() + limit if limit > 0 else None
