@@ -15,6 +15,13 @@ def _meta_problem(meta: object) -> str | None:
             if len(text) > 60:
                 text = text[:60] + "..."
             return f"meta must be a dict of str to str: the {which} is {type(bad).__name__} {text}"
+        if not (k.isascii() and v.isascii()):  # a lone surrogate cannot travel (UTF-8, JSON, headers)
+            for text, which in ((k, "key"), (v, f"value of {k!r}")):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    return (f"meta must be a dict of str to str encodable as UTF-8: the {which} has "
+                            f"the lone surrogate {text[exc.start]!r} at index {exc.start}")
     return None
 
 
@@ -23,7 +30,9 @@ class Message:
 
     ``Message(payload, meta)`` validates at construction: ``payload`` is ``bytes`` (a ``str`` is
     taken as its UTF-8 encoding; ``bytearray``/``memoryview`` are copied to ``bytes``); ``meta``
-    is a ``dict`` whose keys and values are ``str``. Anything else raises ``TypeError`` naming the
+    is a ``dict`` whose keys and values are ``str`` encodable as UTF-8 (no lone surrogates: they
+    could not be written as JSON, Kafka headers or MQTT properties). Anything else raises
+    ``TypeError`` naming the
     field and the expected type. A plain slotted class: the processor builds its outputs with
     ``trusted_message`` (no checks: their parts are already valid), which costs what an
     unchecked constructor costs.

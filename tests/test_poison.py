@@ -117,6 +117,8 @@ def test_message_str_payload_is_utf8():
     (b"{}", {"umh_topic": ["a", "b"]}, ("meta", "value of 'umh_topic'", "list", "['a', 'b']")),
     (b"{}", {"umh_topic": PRESS, "n": 5}, ("meta", "value of 'n'", "int 5")),
     (b"{}", {1: PRESS}, ("meta", "key", "int 1")),
+    (b"{}", {"umh_topic": PRESS, "s": "a\udc80"}, ("meta", "value of 's'", "lone surrogate", "index 1")),
+    (b"{}", {"umh_topic": PRESS, "\ud800": "x"}, ("meta", "key", "lone surrogate", "index 0")),
 ])
 def test_message_refuses_what_is_not_bytes_and_str_meta(payload, meta, words):
     with pytest.raises(TypeError) as e:
