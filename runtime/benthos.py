@@ -145,6 +145,10 @@ def _component(node: object, where: str, errors: list[str]) -> tuple[str, Any] |
                       f"got {type(node).__name__}")
         return None
     keys = [k for k in node if k != "label"]
+    if "processors" in keys and len(keys) > 1:  # Benthos lets inputs/outputs carry processors
+        errors.append(f"{where}.processors: processors attached to the {where} are not supported "
+                      f"(only pipeline.processors[].stream_processor; {SUPPORTED})")
+        keys.remove("processors")
     if len(keys) != 1:
         shown = ", ".join(map(str, keys)) or "none"
         errors.append(f"{where}: expected exactly one component, got {shown}")

@@ -168,6 +168,9 @@ def test_interpolation_reaches_mappings_and_uns_fields():
      "output.uns.umh_topic: only the default ${! meta(\"umh_topic\") } is supported"),
     ({"input": {"uns": {}}, "pipeline": {"processors": []}}, "output: missing: with input 'uns'"),
     ({"processors": [{"stream_processor": {}}]}, "processors: not a Benthos section"),
+    ({"input": {"uns": {}, "processors": [{"bloblang": "root = this"}]}, "output": {"uns": {}},
+      "pipeline": {"processors": []}},
+     "input.processors: processors attached to the input are not supported"),
     ({"output_topic": "umh.v1.a", "pipeline": {"processors": []}},
      "output_topic: a stream processor field at the top of a Benthos file"),
 ])
