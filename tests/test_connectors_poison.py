@@ -105,6 +105,19 @@ def test_unreachable_kafka_broker_is_one_clear_error(config):
     assert "Connection refused" in lines[0]
 
 
+def _stays_up_and_stops(proc, client, outputs: int, settle: float) -> tuple[list, str]:
+    """Wait for ``outputs`` outputs, check the processor is still running ``settle`` s later,
+    stop it with SIGTERM (exit 0); the outputs the client got and the processor's stderr."""
+    assert wait_until(lambda: client.count() >= outputs, 20), proc.stderr
+    time.sleep(settle)
+    assert proc.proc.poll() is None, proc.stderr
+    assert proc.stop(signal.SIGTERM) == 0, proc.stderr
+    got = client.snapshot()
+    client.client.loop_stop()
+    client.client.disconnect()
+    return got, proc.stderr
+
+
 class SmallPackets(Mosquitto):
     CONF = Mosquitto.CONF + "max_packet_size 100000\n"  # announced in CONNACK (Maximum Packet Size)
 
@@ -119,14 +132,7 @@ def test_mqtt_output_larger_than_the_brokers_maximum_packet_size_is_skipped(conf
             client.publish(SRC, b'{"value":3,"timestamp_ms":1}')
             client.publish(SRC, b'{"value":200000,"timestamp_ms":2}')
             client.publish(SRC, b'{"value":4,"timestamp_ms":3}')
-            assert wait_until(lambda: client.count() >= 2, 20), proc.stderr
-            time.sleep(1.0)
-            assert proc.proc.poll() is None, proc.stderr
-            assert proc.stop(signal.SIGTERM) == 0, proc.stderr
-            stderr = proc.stderr
-        got = client.snapshot()
-        client.client.loop_stop()
-        client.client.disconnect()
+            got, stderr = _stays_up_and_stops(proc, client, 2, 1.0)
     assert [(t, p) for t, p, _ in got] == [(OUT, b'{"value":"xxx","timestamp_ms":1}'),
                                            (OUT, b'{"value":"xxxx","timestamp_ms":3}')]
     stats = stats_of(stderr)
@@ -145,14 +151,7 @@ def test_mqtt_poison_records_between_good_ones(config):
             client.publish(SRC, DEEP)
             client.publish(SRC, b"\xff\xfe not json")
             client.publish(SRC, b'{"value":4,"timestamp_ms":4}')
-            assert wait_until(lambda: client.count() >= 2, 20), proc.stderr
-            time.sleep(0.5)
-            assert proc.proc.poll() is None, proc.stderr
-            assert proc.stop(signal.SIGTERM) == 0, proc.stderr
-            stderr = proc.stderr
-        got = client.snapshot()
-        client.client.loop_stop()
-        client.client.disconnect()
+            got, stderr = _stays_up_and_stops(proc, client, 2, 0.5)
         # acknowledged: a new session of the same client id gets nothing redelivered
         with ProcessorProcess(config, "--mqtt", broker.address, "--stats", "--log-level", "info") as again:
             again.wait_for("subscribed to 1 source topics")
